@@ -1,0 +1,4 @@
+//! Server functions by domain: the typed API of the WASM client and of any HTTP client.
+//! Each has an explicit endpoint under `/api/`.
+
+pub mod health;

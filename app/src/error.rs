@@ -1,0 +1,192 @@
+//! The one error type of the API. It crosses the wire as
+//! `{"error": "<code>", "message": "<human text>"}` with the matching HTTP status.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    Invalid,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    TooLarge,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> http::StatusCode {
+        use http::StatusCode as S;
+        match self {
+            Self::BadRequest => S::BAD_REQUEST,
+            Self::Invalid => S::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized => S::UNAUTHORIZED,
+            Self::Forbidden => S::FORBIDDEN,
+            Self::NotFound => S::NOT_FOUND,
+            Self::Conflict => S::CONFLICT,
+            Self::TooLarge => S::PAYLOAD_TOO_LARGE,
+            Self::RateLimited => S::TOO_MANY_REQUESTS,
+            Self::Unavailable => S::SERVICE_UNAVAILABLE,
+            Self::Internal => S::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    pub error: ErrorCode,
+    pub message: String,
+    /// Seconds to wait before trying again (with `rate_limited`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl AppError {
+    pub fn new(error: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            error,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadRequest, message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Invalid, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthorized, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Conflict, message)
+    }
+
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::TooLarge, message)
+    }
+
+    pub fn rate_limited(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                ErrorCode::RateLimited,
+                format!("too many attempts; try again in {retry_after} s"),
+            )
+        }
+    }
+
+    /// Logs the real cause and returns an error that reveals nothing of it.
+    #[cfg(feature = "ssr")]
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(ErrorCode::Internal, "internal server error")
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut => {
+                tracing::warn!("database pool timed out");
+                Self::new(ErrorCode::Unavailable, "the database is not answering")
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
+                Self::bad_request(format!("bad arguments: {m}"))
+            }
+            ServerFnErrorErr::Request(m) => {
+                Self::new(ErrorCode::Unavailable, format!("cannot reach the server: {m}"))
+            }
+            ServerFnErrorErr::Deserialization(m) => {
+                Self::new(ErrorCode::Internal, format!("unreadable response: {m}"))
+            }
+            #[cfg(feature = "ssr")]
+            other => Self::internal(other),
+            #[cfg(not(feature = "ssr"))]
+            other => Self::new(ErrorCode::Internal, other.to_string()),
+        }
+    }
+
+    /// Called by the server to write the error body; the status goes with it, so
+    /// every error leaves with its proper HTTP status rather than server_fn's 500.
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(self.error.status());
+            if let Some(secs) = self.retry_after {
+                res.insert_header(http::header::RETRY_AFTER, secs.into());
+            }
+        }
+        // Serialising a plain struct of strings cannot fail.
+        serde_json::to_vec(self).unwrap_or_default().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_as_code_and_message() {
+        let json = serde_json::to_value(AppError::not_found("no such session")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"error": "not_found", "message": "no such session"})
+        );
+        let limited = serde_json::to_value(AppError::rate_limited(30)).unwrap();
+        assert_eq!(limited["retry_after"], 30);
+    }
+
+    #[test]
+    fn codes_map_to_http_statuses() {
+        let pairs = [
+            (ErrorCode::BadRequest, 400),
+            (ErrorCode::Unauthorized, 401),
+            (ErrorCode::Forbidden, 403),
+            (ErrorCode::NotFound, 404),
+            (ErrorCode::Conflict, 409),
+            (ErrorCode::TooLarge, 413),
+            (ErrorCode::Invalid, 422),
+            (ErrorCode::RateLimited, 429),
+            (ErrorCode::Internal, 500),
+            (ErrorCode::Unavailable, 503),
+        ];
+        for (code, status) in pairs {
+            assert_eq!(code.status().as_u16(), status, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn unreadable_arguments_are_the_clients_fault() {
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field".into()));
+        assert_eq!(e.error, ErrorCode::BadRequest);
+    }
+}

@@ -1,0 +1,19 @@
+//! Server-side state shared by the axum router and the server functions.
+
+use crate::AppError;
+use axum::extract::FromRef;
+use leptos::prelude::{use_context, LeptosOptions};
+use sqlx::PgPool;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub leptos_options: LeptosOptions,
+}
+
+impl AppState {
+    /// The state, from the context the server provides to every server function.
+    pub fn current() -> Result<Self, AppError> {
+        use_context::<Self>().ok_or_else(|| AppError::internal("AppState missing from context"))
+    }
+}

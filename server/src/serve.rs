@@ -1,0 +1,90 @@
+//! The server's life: check the configuration, open the database, serve until a
+//! signal, then shut down what it started.
+
+use crate::{config::Config, database, embedded_pg::EmbeddedPostgres, routes, Error};
+use app::{state::AppState, BUNDLE_NAME};
+use leptos::config::{Env, LeptosOptions};
+use std::path::Path;
+use tokio::net::TcpListener;
+
+pub async fn run(config: Config) -> Result<(), Error> {
+    check_writable(&config.data_dir)?;
+    let pkg = config.site_root.join("pkg").join(format!("{BUNDLE_NAME}.js"));
+    if !pkg.is_file() {
+        return Err(Error::SiteMissing(config.site_root.clone()));
+    }
+    // Bind before starting anything else, so a taken port fails fast.
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| Error::Listen {
+            addr: config.listen,
+            source,
+        })?;
+
+    let (embedded, opts) = match &config.database_url {
+        Some(url) => (None, database::parse_url(url)?),
+        None => {
+            let pg = EmbeddedPostgres::start(&config.data_dir).await?;
+            let opts = pg.connect_options();
+            (Some(pg), opts)
+        }
+    };
+    let result = serve(listener, opts, &config).await;
+    if let Some(pg) = embedded {
+        if let Err(e) = pg.stop().await {
+            tracing::error!("stopping the private PostgreSQL: {e}");
+        }
+    }
+    result
+}
+
+async fn serve(
+    listener: TcpListener,
+    opts: sqlx::postgres::PgConnectOptions,
+    config: &Config,
+) -> Result<(), Error> {
+    tracing::info!(database = %database::describe(&opts), "connecting");
+    let pool = database::connect(opts).await?;
+    database::migrate(&pool).await?;
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name(BUNDLE_NAME)
+        .site_root(config.site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .env(Env::PROD)
+        .build();
+    let state = AppState {
+        pool: pool.clone(),
+        leptos_options,
+    };
+    let app = routes::app(state);
+    tracing::info!("listening on http://{}", config.listen);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(Error::Serve)?;
+    tracing::info!("shutting down");
+    pool.close().await;
+    Ok(())
+}
+
+fn check_writable(dir: &Path) -> Result<(), Error> {
+    let err = |source| Error::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"").map_err(err)?;
+    std::fs::remove_file(&probe).map_err(err)
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

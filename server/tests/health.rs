@@ -1,0 +1,54 @@
+//! Probes, the health server function and API error shapes, over a real database.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{get, router};
+use sqlx::PgPool;
+
+#[sqlx::test(migrations = "../migrations")]
+async fn healthz_and_readyz_answer(pool: PgPool) {
+    let app = router(pool);
+    let alive = get(&app, "/healthz").await;
+    assert_eq!(alive.status, StatusCode::OK);
+    let ready = get(&app, "/readyz").await;
+    assert_eq!((ready.status, ready.body.as_str()), (StatusCode::OK, "ready"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn readyz_reports_a_closed_database(pool: PgPool) {
+    let app = router(pool.clone());
+    pool.close().await;
+    let ready = get(&app, "/readyz").await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn health_info_is_json(pool: PgPool) {
+    let app = router(pool);
+    let info = get(&app, "/api/health/info").await;
+    assert_eq!(info.status, StatusCode::OK, "{}", info.body);
+    let json = info.json();
+    assert_eq!(json["database_ok"], true);
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn unknown_api_paths_are_json_404s(pool: PgPool) {
+    let app = router(pool);
+    let res = get(&app, "/api/nope").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(res.json()["error"], "not_found");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn pages_render_on_the_server(pool: PgPool) {
+    let app = router(pool);
+    let home = get(&app, "/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("id=\"toggle-sidebar\""), "{}", home.body);
+    let session = get(&app, "/s/0b7c2c34-1a4e-4c44-9a57-5b0f0b2f4f11").await;
+    assert!(session.body.contains("0b7c2c34-1a4e-4c44-9a57-5b0f0b2f4f11"));
+    let missing = get(&app, "/definitely/not/here").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
