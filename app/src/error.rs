@@ -1,6 +1,7 @@
 //! The one error type of the API. It crosses the wire as
 //! `{"error": "<code>", "message": "<human text>"}` with the matching HTTP status.
 
+use crate::api::files::FileContent;
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
@@ -48,6 +49,9 @@ pub struct AppError {
     /// Seconds to wait before trying again (with `rate_limited`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// The file as it is now (with a `conflict` from a stale save).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<Box<FileContent>>,
 }
 
 impl AppError {
@@ -56,6 +60,7 @@ impl AppError {
             error,
             message: message.into(),
             retry_after: None,
+            current: None,
         }
     }
 
@@ -93,6 +98,14 @@ impl AppError {
         }
     }
 
+    /// A save based on an old version: carries the current one.
+    pub fn stale(current: FileContent) -> Self {
+        Self {
+            current: Some(Box::new(current)),
+            ..Self::conflict("the file changed since it was opened")
+        }
+    }
+
     /// Logs the real cause and returns an error that reveals nothing of it.
     #[cfg(feature = "ssr")]
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -114,6 +127,12 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// The name of the constraint a database error violated, if any.
+#[cfg(feature = "ssr")]
+pub fn constraint_of(e: &sqlx::Error) -> Option<&str> {
+    e.as_database_error()?.constraint()
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
@@ -122,9 +141,16 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
                 Self::bad_request(format!("bad arguments: {m}"))
             }
-            ServerFnErrorErr::Request(m) => {
-                Self::new(ErrorCode::Unavailable, format!("cannot reach the server: {m}"))
+            // On the server, what fails to deserialise is the request's arguments.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(m) => {
+                Self::bad_request(format!("bad arguments: {m}"))
             }
+            ServerFnErrorErr::Request(m) => Self::new(
+                ErrorCode::Unavailable,
+                format!("cannot reach the server: {m}"),
+            ),
+            #[cfg(not(feature = "ssr"))]
             ServerFnErrorErr::Deserialization(m) => {
                 Self::new(ErrorCode::Internal, format!("unreadable response: {m}"))
             }

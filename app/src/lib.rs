@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod error;
+pub mod paths;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod ui;

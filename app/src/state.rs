@@ -9,6 +9,26 @@ use sqlx::PgPool;
 pub struct AppState {
     pub pool: PgPool,
     pub leptos_options: LeptosOptions,
+    pub settings: Settings,
+}
+
+/// The part of the server's configuration the API obeys.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub max_file_bytes: usize,
+    pub max_workspace_bytes: usize,
+    /// Mark login cookies `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 2 * 1024 * 1024,
+            max_workspace_bytes: 100 * 1024 * 1024,
+            secure_cookies: false,
+        }
+    }
 }
 
 impl AppState {

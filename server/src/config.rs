@@ -1,10 +1,15 @@
 //! All configuration, from flags or the environment.
 
+use app::state::Settings;
 use clap::Parser;
 use std::{net::SocketAddr, path::PathBuf};
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "webide", version, about = "A browser IDE: editor, files and terminals")]
+#[command(
+    name = "webide",
+    version,
+    about = "A browser IDE: editor, files and terminals"
+)]
 pub struct Config {
     /// Address to serve HTTP on.
     #[arg(long, env = "WEBIDE_LISTEN", default_value = "127.0.0.1:3000")]
@@ -22,7 +27,33 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
+    /// Largest file a workspace may hold, in bytes.
+    #[arg(long, env = "WEBIDE_MAX_FILE_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_file_bytes: usize,
+
+    /// Largest total size of one workspace's files, in bytes.
+    #[arg(long, env = "WEBIDE_MAX_WORKSPACE_BYTES", default_value_t = 100 * 1024 * 1024)]
+    pub max_workspace_bytes: usize,
+
+    /// Mark login cookies `Secure`: set when the IDE is served over HTTPS.
+    #[arg(long, env = "WEBIDE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
     /// Log filter, in `tracing` env-filter syntax.
-    #[arg(long, env = "WEBIDE_LOG", default_value = "info,server=debug,app=debug")]
+    #[arg(
+        long,
+        env = "WEBIDE_LOG",
+        default_value = "info,server=debug,app=debug"
+    )]
     pub log: String,
+}
+
+impl Config {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            max_file_bytes: self.max_file_bytes,
+            max_workspace_bytes: self.max_workspace_bytes,
+            secure_cookies: self.secure_cookies,
+        }
+    }
 }

@@ -85,7 +85,14 @@ impl Drop for EmbeddedPostgres {
 
 impl Cluster {
     fn stop(&self) -> Result<(), Error> {
-        self.pg_ctl(&["stop", "-D", &self.pgdata.to_string_lossy(), "-m", "fast", "-w"])
+        self.pg_ctl(&[
+            "stop",
+            "-D",
+            &self.pgdata.to_string_lossy(),
+            "-m",
+            "fast",
+            "-w",
+        ])
     }
 
     fn options_for(&self, database: &str) -> PgConnectOptions {
@@ -104,7 +111,17 @@ impl Cluster {
             let pgdata = self.pgdata.to_string_lossy();
             self.run(
                 "initdb",
-                &["-D", &pgdata, "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--no-instructions"],
+                &[
+                    "-D",
+                    &pgdata,
+                    "-U",
+                    SUPERUSER,
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-instructions",
+                ],
             )?;
         }
         let pgdata = self.pgdata.to_string_lossy();
@@ -117,7 +134,16 @@ impl Cluster {
         let opts = format!("-c listen_addresses='' -k {}", self.socket_dir.display());
         let log = self.pgdata.join("server.log");
         self.pg_ctl(&[
-            "start", "-D", &pgdata, "-w", "-t", "60", "-l", &log.to_string_lossy(), "-o", &opts,
+            "start",
+            "-D",
+            &pgdata,
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            &log.to_string_lossy(),
+            "-o",
+            &opts,
         ])
         .map_err(|e| Error::Embedded(format!("{e} (see {})", log.display())))?;
         tracing::info!(socket = %self.socket_dir.display(), "private PostgreSQL started");
@@ -180,7 +206,10 @@ impl Cluster {
         }
         let stderr = String::from_utf8_lossy(&out.stderr);
         let line = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("");
-        Err(Error::Embedded(format!("{program} {} failed: {line}", args[0])))
+        Err(Error::Embedded(format!(
+            "{program} {} failed: {line}",
+            args[0]
+        )))
     }
 }
 

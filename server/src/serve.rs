@@ -9,7 +9,10 @@ use tokio::net::TcpListener;
 
 pub async fn run(config: Config) -> Result<(), Error> {
     check_writable(&config.data_dir)?;
-    let pkg = config.site_root.join("pkg").join(format!("{BUNDLE_NAME}.js"));
+    let pkg = config
+        .site_root
+        .join("pkg")
+        .join(format!("{BUNDLE_NAME}.js"));
     if !pkg.is_file() {
         return Err(Error::SiteMissing(config.site_root.clone()));
     }
@@ -57,13 +60,18 @@ async fn serve(
     let state = AppState {
         pool: pool.clone(),
         leptos_options,
+        settings: config.settings(),
     };
     let app = routes::app(state);
     tracing::info!("listening on http://{}", config.listen);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(Error::Serve)?;
+    // The peer address feeds the per-address login rate limit.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(Error::Serve)?;
     tracing::info!("shutting down");
     pool.close().await;
     Ok(())

@@ -7,5 +7,8 @@ pub fn init(filter: &str) {
         eprintln!("warning: bad log filter {filter:?} ({e}); using \"info\"");
         EnvFilter::new("info")
     });
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
 }

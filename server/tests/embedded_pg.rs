@@ -10,7 +10,9 @@ async fn creates_starts_stops_and_keeps_its_data() {
     // When the tests run as root, PostgreSQL runs as `postgres` and must reach it.
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
 
-    let pg = EmbeddedPostgres::start(dir.path()).await.expect("first start");
+    let pg = EmbeddedPostgres::start(dir.path())
+        .await
+        .expect("first start");
     let mut conn = pg.connect_options().connect().await.unwrap();
     sqlx::raw_sql("CREATE TABLE kept (v TEXT); INSERT INTO kept VALUES ('still here')")
         .execute(&mut conn)
@@ -19,7 +21,9 @@ async fn creates_starts_stops_and_keeps_its_data() {
     conn.close().await.unwrap();
     pg.stop().await.expect("stop");
 
-    let pg = EmbeddedPostgres::start(dir.path()).await.expect("second start");
+    let pg = EmbeddedPostgres::start(dir.path())
+        .await
+        .expect("second start");
     let mut conn = pg.connect_options().connect().await.unwrap();
     let v: String = sqlx::query_scalar("SELECT v FROM kept")
         .fetch_one(&mut conn)

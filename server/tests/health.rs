@@ -12,7 +12,10 @@ async fn healthz_and_readyz_answer(pool: PgPool) {
     let alive = get(&app, "/healthz").await;
     assert_eq!(alive.status, StatusCode::OK);
     let ready = get(&app, "/readyz").await;
-    assert_eq!((ready.status, ready.body.as_str()), (StatusCode::OK, "ready"));
+    assert_eq!(
+        (ready.status, ready.body.as_str()),
+        (StatusCode::OK, "ready")
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -48,7 +51,9 @@ async fn pages_render_on_the_server(pool: PgPool) {
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("id=\"toggle-sidebar\""), "{}", home.body);
     let session = get(&app, "/s/0b7c2c34-1a4e-4c44-9a57-5b0f0b2f4f11").await;
-    assert!(session.body.contains("0b7c2c34-1a4e-4c44-9a57-5b0f0b2f4f11"));
+    assert!(session
+        .body
+        .contains("0b7c2c34-1a4e-4c44-9a57-5b0f0b2f4f11"));
     let missing = get(&app, "/definitely/not/here").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }

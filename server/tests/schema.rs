@@ -132,12 +132,16 @@ async fn deleting_a_user_cascades_to_everything_they_own(pool: PgPool) {
     let uid = user(&pool, "frank").await;
     let s = session(&pool, uid).await;
     let dir = item(&pool, s, None, "src", "folder").await.unwrap();
-    item(&pool, s, Some(dir), "src/main.py", "file").await.unwrap();
-    sqlx::query("INSERT INTO terminal_commands (session_id, command, exit_code) VALUES ($1, 'ls', 0)")
-        .bind(s.0)
-        .execute(&pool)
+    item(&pool, s, Some(dir), "src/main.py", "file")
         .await
         .unwrap();
+    sqlx::query(
+        "INSERT INTO terminal_commands (session_id, command, exit_code) VALUES ($1, 'ls', 0)",
+    )
+    .bind(s.0)
+    .execute(&pool)
+    .await
+    .unwrap();
     sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(uid)
         .execute(&pool)

@@ -1,0 +1,243 @@
+//! /api/files/*: the workspace by path, with conflict checks and limits.
+
+mod common;
+
+use common::{router, Client};
+use serde_json::json;
+use sqlx::PgPool;
+
+async fn setup(pool: PgPool) -> (Client, String) {
+    let app = router(pool);
+    let mut c = Client::register(&app, "alice").await;
+    let s = c.session().await;
+    (c, s)
+}
+
+fn paths(tree: &serde_json::Value) -> Vec<String> {
+    tree.as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            format!(
+                "{}:{}",
+                i["kind"].as_str().unwrap(),
+                i["path"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn create_read_save_and_conflict(pool: PgPool) {
+    let (mut c, s) = setup(pool).await;
+    c.ok(
+        "/api/files/create",
+        json!({"session": s, "path": "src/app/util.py", "kind": "file", "content": "x = 1\n"}),
+    )
+    .await;
+    c.ok(
+        "/api/files/create",
+        json!({"session": s, "path": "docs", "kind": "folder"}),
+    )
+    .await;
+    let tree = c.ok("/api/files/tree", json!({"session": s})).await;
+    assert_eq!(
+        paths(&tree),
+        [
+            "folder:docs",
+            "file:main.py",
+            "folder:src",
+            "folder:src/app",
+            "file:src/app/util.py"
+        ]
+    );
+
+    let f = c
+        .ok(
+            "/api/files/read",
+            json!({"session": s, "path": "src/app/util.py"}),
+        )
+        .await;
+    assert_eq!(f["content"], "x = 1\n");
+    let base = f["hash"].as_str().unwrap().to_string();
+    let saved = c
+        .ok("/api/files/save", json!({"session": s, "path": "src/app/util.py", "content": "x = 2\n", "base_hash": base}))
+        .await;
+    assert_eq!(saved["version"], 2);
+    assert_ne!(saved["hash"], base.as_str());
+
+    // A second writer still holding the old hash is refused and shown the current file.
+    let e = c
+        .fails("/api/files/save", json!({"session": s, "path": "src/app/util.py", "content": "x = 3\n", "base_hash": base}), 409)
+        .await;
+    assert_eq!(e["error"], "conflict");
+    assert_eq!(e["current"]["content"], "x = 2\n");
+    assert_eq!(e["current"]["hash"], saved["hash"]);
+    let f = c
+        .ok(
+            "/api/files/read",
+            json!({"session": s, "path": "src/app/util.py"}),
+        )
+        .await;
+    assert_eq!(f["content"], "x = 2\n", "nothing overwritten");
+
+    c.fails(
+        "/api/files/save",
+        json!({"session": s, "path": "nope.py", "content": "", "base_hash": base}),
+        404,
+    )
+    .await;
+    c.fails("/api/files/read", json!({"session": s, "path": "src"}), 422)
+        .await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn names_are_unique_and_paths_are_checked(pool: PgPool) {
+    let (mut c, s) = setup(pool).await;
+    let e = c
+        .fails(
+            "/api/files/create",
+            json!({"session": s, "path": "main.py", "kind": "file"}),
+            409,
+        )
+        .await;
+    assert_eq!(e["message"], "main.py already exists");
+    c.fails(
+        "/api/files/create",
+        json!({"session": s, "path": "main.py/inner", "kind": "file"}),
+        409,
+    )
+    .await;
+    for bad in [
+        "../etc/passwd",
+        "/abs",
+        "a//b",
+        "a/./b",
+        "a\u{0}b",
+        "",
+        "x/..",
+    ] {
+        let e = c
+            .fails(
+                "/api/files/create",
+                json!({"session": s, "path": bad, "kind": "file"}),
+                422,
+            )
+            .await;
+        assert_eq!(e["error"], "invalid", "{bad:?}");
+    }
+    c.fails(
+        "/api/files/create",
+        json!({"session": s, "path": "d", "kind": "folder", "content": "x"}),
+        422,
+    )
+    .await;
+    c.fails(
+        "/api/files/create",
+        json!({"session": s, "path": "d", "kind": "symlink"}),
+        400,
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn move_and_delete_whole_folders(pool: PgPool) {
+    let (mut c, s) = setup(pool).await;
+    for p in ["src/a.py", "src/lib/b.py", "srcx.py"] {
+        c.ok(
+            "/api/files/create",
+            json!({"session": s, "path": p, "kind": "file"}),
+        )
+        .await;
+    }
+    c.ok(
+        "/api/files/move",
+        json!({"session": s, "from": "src", "to": "pkg/src"}),
+    )
+    .await;
+    let tree = c.ok("/api/files/tree", json!({"session": s})).await;
+    assert_eq!(
+        paths(&tree),
+        [
+            "file:main.py",
+            "folder:pkg",
+            "folder:pkg/src",
+            "file:pkg/src/a.py",
+            "folder:pkg/src/lib",
+            "file:pkg/src/lib/b.py",
+            "file:srcx.py"
+        ]
+    );
+    c.fails(
+        "/api/files/move",
+        json!({"session": s, "from": "pkg", "to": "pkg/src/inner"}),
+        422,
+    )
+    .await;
+    c.fails(
+        "/api/files/move",
+        json!({"session": s, "from": "main.py", "to": "srcx.py"}),
+        409,
+    )
+    .await;
+    c.fails(
+        "/api/files/move",
+        json!({"session": s, "from": "ghost", "to": "x"}),
+        404,
+    )
+    .await;
+    c.ok(
+        "/api/files/move",
+        json!({"session": s, "from": "main.py", "to": "app.py"}),
+    )
+    .await;
+
+    c.ok("/api/files/delete", json!({"session": s, "path": "pkg"}))
+        .await;
+    let tree = c.ok("/api/files/tree", json!({"session": s})).await;
+    assert_eq!(paths(&tree), ["file:app.py", "file:srcx.py"]);
+    c.fails(
+        "/api/files/delete",
+        json!({"session": s, "path": "pkg"}),
+        404,
+    )
+    .await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn size_limits(pool: PgPool) {
+    // The test router allows 64 KiB per file and 256 KiB per workspace.
+    let (mut c, s) = setup(pool).await;
+    let big = "x".repeat(64 * 1024 + 1);
+    c.fails(
+        "/api/files/create",
+        json!({"session": s, "path": "big", "kind": "file", "content": big}),
+        413,
+    )
+    .await;
+    let chunk = "y".repeat(60 * 1024);
+    for i in 0..4 {
+        c.ok(
+            "/api/files/create",
+            json!({"session": s, "path": format!("f{i}"), "kind": "file", "content": chunk}),
+        )
+        .await;
+    }
+    let e = c
+        .fails(
+            "/api/files/create",
+            json!({"session": s, "path": "f4", "kind": "file", "content": chunk}),
+            413,
+        )
+        .await;
+    assert_eq!(e["error"], "too_large");
+    // Replacing a file counts its new size, not both.
+    let f = c
+        .ok("/api/files/read", json!({"session": s, "path": "f0"}))
+        .await;
+    c.ok(
+        "/api/files/save",
+        json!({"session": s, "path": "f0", "content": chunk.clone() + "z", "base_hash": f["hash"]}),
+    )
+    .await;
+}

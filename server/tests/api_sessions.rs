@@ -1,0 +1,136 @@
+//! /api/sessions/*: a user's own sessions, and nobody else's.
+
+mod common;
+
+use common::{router, Client};
+use serde_json::json;
+use sqlx::PgPool;
+
+#[sqlx::test(migrations = "../migrations")]
+async fn create_list_open_rename_delete(pool: PgPool) {
+    let app = router(pool.clone());
+    let mut c = Client::register(&app, "alice").await;
+    let a = c
+        .ok(
+            "/api/sessions/create",
+            json!({"name": " first ", "language": "rust"}),
+        )
+        .await;
+    assert_eq!(
+        (a["name"].as_str(), a["language"].as_str()),
+        (Some("first"), Some("rust"))
+    );
+    let b = c
+        .ok("/api/sessions/create", json!({"name": "second"}))
+        .await;
+    assert_eq!(b["language"], "python");
+    let tree = c.ok("/api/files/tree", json!({"session": a["uuid"]})).await;
+    assert_eq!(tree[0]["path"], "main.rs");
+
+    let list = c.ok("/api/sessions/list", json!({})).await;
+    assert_eq!(list[0]["uuid"], b["uuid"]);
+    c.ok("/api/sessions/open", json!({"session": a["uuid"]}))
+        .await;
+    let list = c.ok("/api/sessions/list", json!({})).await;
+    assert_eq!(list[0]["uuid"], a["uuid"], "most recently used first");
+
+    let renamed = c
+        .ok(
+            "/api/sessions/rename",
+            json!({"session": a["uuid"], "name": "renamed"}),
+        )
+        .await;
+    assert_eq!(renamed["name"], "renamed");
+    c.fails(
+        "/api/sessions/rename",
+        json!({"session": a["uuid"], "name": "  "}),
+        422,
+    )
+    .await;
+
+    c.ok("/api/sessions/delete", json!({"session": a["uuid"]}))
+        .await;
+    let left: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM workspace_items WHERE session_uuid = $1::text::uuid",
+    )
+    .bind(a["uuid"].as_str().unwrap())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(left, 0, "files go with their session");
+    assert_eq!(
+        c.ok("/api/sessions/list", json!({}))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn bad_input(pool: PgPool) {
+    let app = router(pool);
+    let mut c = Client::register(&app, "bob").await;
+    c.fails(
+        "/api/sessions/create",
+        json!({"name": "x", "language": "cobol"}),
+        400,
+    )
+    .await;
+    c.fails(
+        "/api/sessions/create",
+        json!({"name": "x".repeat(101)}),
+        422,
+    )
+    .await;
+    c.fails("/api/sessions/open", json!({"session": "not-a-uuid"}), 400)
+        .await;
+    Client::new(&app)
+        .fails("/api/sessions/list", json!({}), 401)
+        .await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn another_users_session_is_indistinguishable_from_a_missing_one(pool: PgPool) {
+    let app = router(pool);
+    let mut owner = Client::register(&app, "carol").await;
+    let uuid = owner.session().await;
+    let mut other = Client::register(&app, "mallory").await;
+    let missing = uuid::Uuid::new_v4().to_string();
+    for id in [&uuid, &missing] {
+        for (uri, body) in [
+            ("/api/sessions/open", json!({"session": id})),
+            (
+                "/api/sessions/rename",
+                json!({"session": id, "name": "mine"}),
+            ),
+            ("/api/sessions/delete", json!({"session": id})),
+            ("/api/files/tree", json!({"session": id})),
+            ("/api/files/read", json!({"session": id, "path": "main.py"})),
+            (
+                "/api/files/save",
+                json!({"session": id, "path": "main.py", "content": "", "base_hash": ""}),
+            ),
+            (
+                "/api/files/create",
+                json!({"session": id, "path": "x", "kind": "file"}),
+            ),
+            (
+                "/api/files/move",
+                json!({"session": id, "from": "main.py", "to": "x.py"}),
+            ),
+            (
+                "/api/files/delete",
+                json!({"session": id, "path": "main.py"}),
+            ),
+        ] {
+            let e = other.fails(uri, body, 404).await;
+            assert_eq!(e["message"], "no such session", "{uri}");
+        }
+    }
+    assert_eq!(
+        owner.ok("/api/sessions/list", json!({})).await[0]["name"],
+        "work"
+    );
+}
