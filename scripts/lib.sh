@@ -74,7 +74,22 @@ ensure_build_tools() {
   ensure_wasm_opt
 }
 
+# Browser libraries (Monaco) are served by our own server, from the site's vendor/
+# folder, which cargo-leptos fills from public/.
+ensure_vendor() {
+  (cd vendor && { npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
+  local v
+  v=$(node -p 'require("./vendor/node_modules/monaco-editor/package.json").version')
+  if [ "$(cat public/vendor/monaco/VERSION 2>/dev/null)" != "$v" ]; then
+    rm -rf public/vendor/monaco
+    mkdir -p public/vendor/monaco
+    cp -r vendor/node_modules/monaco-editor/min/vs public/vendor/monaco/vs
+    echo "$v" >public/vendor/monaco/VERSION
+  fi
+}
+
 build_release() {
+  ensure_vendor
   log "building the release (server and wasm bundle)"
   cargo leptos build --release
 }

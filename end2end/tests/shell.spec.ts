@@ -41,10 +41,11 @@ test("hydration makes the page interactive and calls the server", async ({ page 
   expect(errors).toEqual([]);
 });
 
-test("session routes render and unknown pages are 404", async ({ page, request }) => {
+test("session routes need a signed-in owner; unknown pages are 404", async ({ page, request }) => {
   const uuid = "3f2b8f0e-8a2d-4a57-9c1e-0d4a3f3c1b2a";
-  await page.goto(`/s/${uuid}`);
-  await expect(page.locator(".topbar-title")).toHaveText(uuid);
+  const res = await page.goto(`/s/${uuid}`);
+  expect(res?.status()).toBe(401);
+  await expect(page.locator("h1")).toHaveText("Sign in to open this session");
   const missing = await request.get("/no/such/page");
   expect(missing.status()).toBe(404);
   const api = await request.get("/api/no/such/endpoint");

@@ -1,15 +1,16 @@
 //! The IDE frame: top bar, sidebar, editor area, bottom panel and status bar.
 
-use crate::api::health::health_info;
+use super::{use_user, workspace::Ws};
+use crate::api::{auth, health::health_info};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
-/// The whole IDE frame; `sidebar`, `editor` and `panel` fill its regions.
+/// The whole IDE frame; `sidebar` and `editor` fill its regions.
 #[component]
 pub fn IdeLayout(
-    title: Signal<String>,
+    #[prop(into)] title: Signal<String>,
     #[prop(into)] sidebar: ViewFn,
     #[prop(into)] editor: ViewFn,
-    #[prop(into)] panel: ViewFn,
 ) -> impl IntoView {
     let sidebar_open = RwSignal::new(true);
     view! {
@@ -27,24 +28,64 @@ pub fn IdeLayout(
                 </button>
                 <a class="brand" href="/">"WebIDE"</a>
                 <span class="topbar-title">{title}</span>
-                <nav class="topbar-nav">
-                    <a href="/login">"Sign in"</a>
-                </nav>
+                <AccountMenu />
             </header>
             <aside class="sidebar" aria-label="Explorer">
                 {sidebar.run()}
             </aside>
             <main class="editor-area">{editor.run()}</main>
-            <section class="panel" aria-label="Terminal">{panel.run()}</section>
             <StatusBar />
         </div>
     }
 }
 
-/// Server version and database state, fetched once the page has hydrated.
+/// The signed-in user with a sign-out button, or links to sign in.
+#[component]
+pub fn AccountMenu() -> impl IntoView {
+    let user = use_user();
+    let sign_out = move |_| {
+        spawn_local(async move {
+            let _ = auth::logout().await;
+            // A full load: nothing of the previous user stays in memory.
+            let _ = window().location().set_href("/login");
+        });
+    };
+    view! {
+        <nav class="topbar-nav">
+            <Transition>
+                {move || user.get().map(|u| match u.ok().flatten() {
+                    Some(u) => view! {
+                        <span class="user" id="current-user">
+                            {if u.is_guest { format!("{} (guest)", u.username) } else { u.username }}
+                        </span>
+                        <button class="link-button" id="sign-out" on:click=sign_out>"Sign out"</button>
+                    }.into_any(),
+                    None => view! {
+                        <a href="/login">"Sign in"</a>
+                        <a href="/register">"Register"</a>
+                    }.into_any(),
+                })}
+            </Transition>
+        </nav>
+    }
+}
+
+/// Saved state, connection state and the server, fetched once hydrated.
 #[component]
 fn StatusBar() -> impl IntoView {
     let info = LocalResource::new(health_info);
+    let ws = use_context::<Ws>();
+    let online = RwSignal::new(true);
+    #[cfg(feature = "hydrate")]
+    {
+        online.set(window().navigator().on_line());
+        let h1 = window_event_listener(leptos::ev::online, move |_| online.set(true));
+        let h2 = window_event_listener(leptos::ev::offline, move |_| online.set(false));
+        on_cleanup(move || {
+            h1.remove();
+            h2.remove();
+        });
+    }
     let server = move || match info.get() {
         None => ("connecting…".to_string(), "pending"),
         Some(Ok(i)) if i.database_ok => (format!("server {} · database ok", i.version), "ok"),
@@ -53,6 +94,22 @@ fn StatusBar() -> impl IntoView {
     };
     view! {
         <footer class="statusbar">
+            {ws.map(|ws| view! {
+                <span id="save-status" class="status">
+                    {move || match ws.unsaved() {
+                        0 => "All changes saved".to_string(),
+                        1 => "1 unsaved file".to_string(),
+                        n => format!("{n} unsaved files"),
+                    }}
+                </span>
+                <span id="notice" class="status" class:error=move || ws.notice.get().is_some_and(|n| n.1)>
+                    {move || ws.notice.get().map(|n| n.0)}
+                </span>
+            })}
+            <span class="spacer"></span>
+            <span id="connection" class="status" data-online=move || online.get().to_string()>
+                {move || if online.get() { "online" } else { "offline" }}
+            </span>
             <span id="server-status" class="status" data-state=move || server().1>
                 {move || server().0}
             </span>

@@ -1,9 +1,19 @@
 //! Components: the HTML shell, the router, and the pages.
 
+mod account;
+mod bridge;
+mod dialog;
+mod editor;
 mod layout;
+#[cfg(feature = "hydrate")]
+mod monaco;
 mod pages;
+mod session_list;
+mod tree;
+mod workspace;
 
-use crate::BUNDLE_NAME;
+use crate::api::auth::{me, User};
+use crate::{AppError, BUNDLE_NAME};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -29,18 +39,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The signed-in user (or `None`), loaded once per page and shared.
+pub type UserResource = Resource<Result<Option<User>, AppError>>;
+
+pub fn use_user() -> UserResource {
+    expect_context::<UserResource>()
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let user: UserResource = Resource::new(|| (), |_| me());
+    provide_context(user);
+    dialog::Dialogs::provide();
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{BUNDLE_NAME}.css") />
         <Title text="WebIDE" />
         <Router>
             <Routes fallback=pages::NotFound>
                 <Route path=path!("/") view=pages::Home />
-                <Route path=path!("/login") view=pages::SignIn />
+                <Route path=path!("/login") view=account::SignIn />
+                <Route path=path!("/register") view=account::Register />
                 <Route path=path!("/s/:uuid") view=pages::SessionPage />
             </Routes>
         </Router>
+        <dialog::DialogHost />
     }
 }

@@ -1,24 +1,45 @@
 //! Routed pages.
 
-use super::layout::IdeLayout;
+use super::{
+    account::start_as_guest, editor::EditorArea, layout::IdeLayout, session_list::SessionList,
+    tree::FileTree, use_user, workspace::Ws,
+};
+use crate::api::sessions::{open_session, CodeSession};
+use crate::{AppError, ErrorCode};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
 
+/// Signed in: the session list. Otherwise: what the product is and how to start.
 #[component]
 pub fn Home() -> impl IntoView {
+    let user = use_user();
+    let error = RwSignal::new(None::<String>);
     view! {
         <IdeLayout
-            title=Signal::derive(|| "Welcome".to_string())
-            sidebar=|| view! { <p class="empty">"No session open."</p> }
-            editor=|| {
-                view! {
-                    <div class="welcome">
-                        <h1>"WebIDE"</h1>
-                        <p>"Edit files and run code in a sandbox, from the browser."</p>
-                    </div>
-                }
+            title=Signal::derive(|| "Sessions".to_string())
+            sidebar=|| view! { <p class="empty">"Open a session to see its files."</p> }
+            editor=move || view! {
+                <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
+                    {move || user.get().map(|u| match u.ok().flatten() {
+                        Some(_) => view! { <SessionList /> }.into_any(),
+                        None => view! {
+                            <div class="welcome">
+                                <h1>"WebIDE"</h1>
+                                <p>"Edit files and run code in a sandbox, from the browser."</p>
+                                <p class="actions">
+                                    <a class="button primary" href="/register">"Create an account"</a>
+                                    <a class="button" href="/login">"Sign in"</a>
+                                    <button class="button" id="try-guest" on:click=move |_| start_as_guest(error)>
+                                        "Try without an account"
+                                    </button>
+                                </p>
+                                <p class="error">{move || error.get()}</p>
+                            </div>
+                        }.into_any(),
+                    })}
+                </Transition>
             }
-            panel=|| view! { <p class="empty">"No terminal."</p> }
         />
     }
 }
@@ -26,24 +47,57 @@ pub fn Home() -> impl IntoView {
 #[component]
 pub fn SessionPage() -> impl IntoView {
     let params = use_params_map();
-    let uuid = Signal::derive(move || params.read().get("uuid").unwrap_or_default());
+    let uuid = move || {
+        params
+            .read()
+            .get("uuid")
+            .and_then(|s| Uuid::parse_str(&s).ok())
+    };
+    let session = Resource::new(uuid, |u| async move {
+        match u {
+            Some(u) => open_session(u).await,
+            None => Err(AppError::not_found("no such session")),
+        }
+    });
+    view! {
+        <Suspense fallback=|| view! { <p class="empty">"Opening session…"</p> }>
+            {move || session.get().map(|r| match r {
+                Ok(s) => view! { <Workspace session=s /> }.into_any(),
+                Err(e) => view! { <SessionError error=e /> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Workspace(session: CodeSession) -> impl IntoView {
+    Ws::provide(session.uuid);
+    let title = session.name.clone();
     view! {
         <IdeLayout
-            title=uuid
-            sidebar=|| view! { <p class="empty">"Empty workspace."</p> }
-            editor=|| view! { <p class="empty">"Open a file from the explorer."</p> }
-            panel=|| view! { <p class="empty">"No terminal."</p> }
+            title=Signal::derive(move || title.clone())
+            sidebar=|| view! { <FileTree /> }
+            editor=|| view! { <EditorArea /> }
         />
     }
 }
 
 #[component]
-pub fn SignIn() -> impl IntoView {
+fn SessionError(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(error.error.status());
+    }
+    let signed_out = error.error == ErrorCode::Unauthorized;
     view! {
         <div class="auth-page">
-            <h1>"Sign in"</h1>
-            <p>"Accounts are not available yet."</p>
-            <a href="/">"Back to the IDE"</a>
+            <h1>{if signed_out { "Sign in to open this session" } else { "Session not found" }}</h1>
+            <p>{error.message.clone()}</p>
+            {if signed_out {
+                view! { <a class="button primary" href="/login">"Sign in"</a> }.into_any()
+            } else {
+                view! { <a href="/">"Back to your sessions"</a> }.into_any()
+            }}
         </div>
     }
 }

@@ -1,0 +1,114 @@
+//! The editor area: tabs over one Monaco editor, and the conflict dialog.
+
+use super::workspace::{use_ws, Conflict};
+use crate::paths;
+use leptos::prelude::*;
+
+#[component]
+pub fn EditorArea() -> impl IntoView {
+    let ws = use_ws();
+    let host = NodeRef::<leptos::html::Div>::new();
+    let load_error = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(el) = host.get() {
+            leptos::task::spawn_local(async move {
+                if let Err(e) = super::bridge::mount(el.into(), ws).await {
+                    load_error.set(Some(e));
+                }
+            });
+        }
+    });
+    #[cfg(feature = "hydrate")]
+    on_cleanup(super::bridge::unmount);
+    let tabs = move || {
+        ws.tabs
+            .get()
+            .into_iter()
+            .map(|tab| {
+                let (p1, p2, p3) = (tab.path.clone(), tab.path.clone(), tab.path.clone());
+                let active =
+                    Memo::new(move |_| ws.active.with(|a| a.as_deref() == Some(p1.as_str())));
+                view! {
+                    <div class="tab" class:active=active class:dirty=tab.dirty role="tab"
+                        aria-selected=move || active.get().to_string() title=tab.path.clone()
+                        data-path=tab.path.clone()>
+                        <button class="tab-label" on:click=move |_| ws.activate(&p2)>
+                            {paths::name(&tab.path).to_string()}
+                        </button>
+                        <button class="tab-close" aria-label=format!("Close {}", tab.path)
+                            on:click=move |_| ws.close(&p3)>
+                            {if tab.dirty { "●" } else { "×" }}
+                        </button>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <div class="editor-pane">
+            <div class="tabs" role="tablist">{tabs}</div>
+            <div class="editor-host" node_ref=host>
+                <Show when=move || ws.active.get().is_none()>
+                    <div class="editor-empty">
+                        {move || load_error.get().unwrap_or_else(|| {
+                            "Open a file from the explorer. Ctrl+S saves.".to_string()
+                        })}
+                    </div>
+                </Show>
+            </div>
+            {move || ws.conflict.get().map(|c| view! { <ConflictDialog conflict=c /> })}
+        </div>
+    }
+}
+
+/// Shown when a save met a newer version on the server: both side by side, and the
+/// three ways out. Nothing is lost whichever the user picks.
+#[component]
+fn ConflictDialog(conflict: Conflict) -> impl IntoView {
+    let ws = use_ws();
+    let diff = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let c = conflict.clone();
+        let dispose = StoredValue::new_local(None::<js_sys::Function>);
+        Effect::new(move |_| {
+            if let Some(el) = diff.get() {
+                let f = super::monaco::show_diff(&el.into(), &c.path, &c.theirs.content, &c.mine);
+                dispose.set_value(Some(f));
+            }
+        });
+        on_cleanup(move || {
+            if let Some(f) = dispose.try_get_value().flatten() {
+                let _ = f.call0(&wasm_bindgen::JsValue::NULL);
+            }
+        });
+    }
+    let (c1, c2, c3) = (conflict.clone(), conflict.clone(), conflict.clone());
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal wide" role="dialog" aria-modal="true" aria-label="Save conflict">
+                <h2>"This file changed on the server"</h2>
+                <p>
+                    {format!(
+                        "{} was saved elsewhere (version {}) after you opened it. Left: the saved version. Right: yours.",
+                        conflict.path,
+                        conflict.theirs.version,
+                    )}
+                </p>
+                <div class="diff-host" node_ref=diff></div>
+                <div class="modal-actions">
+                    <button class="button" on:click=move |_| ws.copy_mine_aside(c3.clone())>
+                        "Copy mine aside"
+                    </button>
+                    <button class="button" on:click=move |_| ws.take_theirs(c2.clone())>
+                        "Take theirs"
+                    </button>
+                    <button class="button primary" on:click=move |_| ws.keep_mine(c1.clone())>
+                        "Keep mine"
+                    </button>
+                </div>
+            </div>
+        </div>
+    }
+}

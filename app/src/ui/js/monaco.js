@@ -1,0 +1,117 @@
+// Thin glue between the Rust editor component and Monaco's AMD build, served by
+// our own server under /vendor/monaco (no CDN). Each function is called from Rust
+// through wasm-bindgen; state that Monaco owns (models, view state) stays here.
+
+let loading = null;
+
+export function loadMonaco() {
+  if (window.monaco) return Promise.resolve();
+  if (loading) return loading;
+  loading = new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = "/vendor/monaco/vs/loader.js";
+    script.onerror = () => reject(new Error("could not load the editor"));
+    script.onload = () => {
+      window.require.config({ paths: { vs: "/vendor/monaco/vs" } });
+      window.require(["vs/editor/editor.main"], () => resolve(), reject);
+    };
+    document.head.appendChild(script);
+  });
+  return loading;
+}
+
+const views = new Map();
+
+export function createEditor(element, onSave, onChange) {
+  const editor = window.monaco.editor.create(element, {
+    theme: "vs-dark",
+    automaticLayout: true,
+    minimap: { enabled: false },
+    fontSize: 13,
+    model: null,
+  });
+  editor.addCommand(window.monaco.KeyMod.CtrlCmd | window.monaco.KeyCode.KeyS, () => onSave());
+  editor.onDidChangeModelContent(() => {
+    const model = editor.getModel();
+    if (model) onChange(model.uri.path.slice(1));
+  });
+  return editor;
+}
+
+function uriFor(path) {
+  return window.monaco.Uri.from({ scheme: "file", path: "/" + path });
+}
+
+function languageFor(path) {
+  const ext = "." + path.split(".").pop().toLowerCase();
+  const name = path.split("/").pop();
+  const lang = window.monaco.languages
+    .getLanguages()
+    .find((l) => (l.extensions || []).includes(ext) || (l.filenames || []).includes(name));
+  return lang ? lang.id : "plaintext";
+}
+
+// Shows `path` in the editor, creating its model with `content` the first time.
+export function showFile(editor, path, content) {
+  const current = editor.getModel();
+  if (current) views.set(current.uri.path, editor.saveViewState());
+  const uri = uriFor(path);
+  let model = window.monaco.editor.getModel(uri);
+  if (!model) model = window.monaco.editor.createModel(content, languageFor(path), uri);
+  editor.setModel(model);
+  const view = views.get(uri.path);
+  if (view) editor.restoreViewState(view);
+  editor.focus();
+}
+
+export function fileContent(path) {
+  const model = window.monaco.editor.getModel(uriFor(path));
+  return model ? model.getValue() : null;
+}
+
+// Replaces a file's text (taking the server's version), keeping undo history.
+export function setFileContent(path, content) {
+  const model = window.monaco.editor.getModel(uriFor(path));
+  if (model && model.getValue() !== content) {
+    model.pushEditOperations([], [{ range: model.getFullModelRange(), text: content }], () => null);
+  }
+}
+
+export function closeFile(editor, path) {
+  const model = window.monaco.editor.getModel(uriFor(path));
+  if (!model) return;
+  if (editor.getModel() === model) editor.setModel(null);
+  views.delete(model.uri.path);
+  model.dispose();
+}
+
+export function renameFile(from, to) {
+  const model = window.monaco.editor.getModel(uriFor(from));
+  if (!model) return;
+  const text = model.getValue();
+  model.dispose();
+  window.monaco.editor.createModel(text, languageFor(to), uriFor(to));
+}
+
+// A read-only side-by-side view of the server's version (left) and the user's (right).
+export function showDiff(element, path, theirs, mine) {
+  const diff = window.monaco.editor.createDiffEditor(element, {
+    theme: "vs-dark",
+    readOnly: true,
+    automaticLayout: true,
+    renderSideBySide: true,
+  });
+  const lang = languageFor(path);
+  const original = window.monaco.editor.createModel(theirs, lang);
+  const modified = window.monaco.editor.createModel(mine, lang);
+  diff.setModel({ original, modified });
+  return () => {
+    diff.dispose();
+    original.dispose();
+    modified.dispose();
+  };
+}
+
+export function disposeEditor(editor) {
+  editor.dispose();
+}

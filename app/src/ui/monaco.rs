@@ -1,0 +1,53 @@
+//! Bindings to Monaco (the `monaco-editor` package's AMD build, served by our
+//! server) through a thin JS glue module. Browser only.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/ui/js/monaco.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = loadMonaco, catch)]
+    async fn load_monaco_js() -> Result<JsValue, JsValue>;
+
+    /// An editor in `element`; `on_save` runs on Ctrl/Cmd+S, `on_change(path)` on edits.
+    #[wasm_bindgen(js_name = createEditor)]
+    pub fn create_editor(
+        element: &web_sys::HtmlElement,
+        on_save: &Closure<dyn FnMut()>,
+        on_change: &Closure<dyn FnMut(String)>,
+    ) -> JsValue;
+
+    #[wasm_bindgen(js_name = disposeEditor)]
+    pub fn dispose_editor(editor: &JsValue);
+
+    #[wasm_bindgen(js_name = showFile)]
+    pub fn show_file(editor: &JsValue, path: &str, content: &str);
+
+    #[wasm_bindgen(js_name = fileContent)]
+    pub fn file_content(path: &str) -> Option<String>;
+
+    #[wasm_bindgen(js_name = setFileContent)]
+    pub fn set_file_content(path: &str, content: &str);
+
+    #[wasm_bindgen(js_name = closeFile)]
+    pub fn close_file(editor: &JsValue, path: &str);
+
+    #[wasm_bindgen(js_name = renameFile)]
+    pub fn rename_file(from: &str, to: &str);
+
+    /// A side-by-side diff in `element`; returns a function that disposes it.
+    #[wasm_bindgen(js_name = showDiff)]
+    pub fn show_diff(
+        element: &web_sys::HtmlElement,
+        path: &str,
+        theirs: &str,
+        mine: &str,
+    ) -> js_sys::Function;
+}
+
+/// Loads Monaco once per page; later calls return at once.
+pub async fn load() -> Result<(), String> {
+    load_monaco_js().await.map(|_| ()).map_err(|e| {
+        e.as_string()
+            .unwrap_or_else(|| "could not load the editor".into())
+    })
+}

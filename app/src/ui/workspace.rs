@@ -1,0 +1,392 @@
+//! The IDE page of one session: its state, shared by the tree, the tabs and the
+//! editor, and the operations they trigger.
+
+use super::{
+    bridge,
+    dialog::{use_dialogs, Dialogs},
+};
+use crate::api::files::{self, FileContent, ItemKind, TreeItem};
+use crate::{paths, AppError, ErrorCode};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::collections::HashSet;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tab {
+    pub path: String,
+    /// The hash the editor's text was based on: sent with the next save.
+    pub hash: String,
+    pub dirty: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict {
+    pub path: String,
+    pub mine: String,
+    pub theirs: FileContent,
+}
+
+#[derive(Clone, Copy)]
+pub struct Ws {
+    pub session: Uuid,
+    pub tree: Resource<Result<Vec<TreeItem>, AppError>>,
+    tree_version: RwSignal<u32>,
+    pub expanded: RwSignal<HashSet<String>>,
+    pub selected: RwSignal<Option<String>>,
+    pub tabs: RwSignal<Vec<Tab>>,
+    pub active: RwSignal<Option<String>>,
+    /// The last outcome worth telling: (text, is_error).
+    pub notice: RwSignal<Option<(String, bool)>>,
+    pub conflict: RwSignal<Option<Conflict>>,
+    /// Taken when the page is built: event handlers run outside the component tree.
+    dialogs: Dialogs,
+}
+
+pub fn use_ws() -> Ws {
+    expect_context::<Ws>()
+}
+
+impl Ws {
+    pub fn provide(session: Uuid) -> Self {
+        let tree_version = RwSignal::new(0u32);
+        let ws = Self {
+            session,
+            tree: Resource::new(move || tree_version.get(), move |_| files::tree(session)),
+            tree_version,
+            expanded: RwSignal::new(HashSet::new()),
+            selected: RwSignal::new(None),
+            tabs: RwSignal::new(Vec::new()),
+            active: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            conflict: RwSignal::new(None),
+            dialogs: use_dialogs(),
+        };
+        provide_context(ws);
+        ws
+    }
+
+    pub fn refresh(&self) {
+        self.tree_version.update(|v| *v += 1);
+    }
+
+    fn fail(&self, e: AppError) {
+        self.notice.set(Some((e.message, true)));
+    }
+
+    fn tell(&self, text: impl Into<String>) {
+        self.notice.set(Some((text.into(), false)));
+    }
+
+    pub fn unsaved(&self) -> usize {
+        self.tabs.with(|t| t.iter().filter(|t| t.dirty).count())
+    }
+
+    pub fn is_dirty(&self, path: &str) -> bool {
+        self.tabs
+            .with(|t| t.iter().any(|t| t.path == path && t.dirty))
+    }
+
+    fn update_tab(&self, path: &str, f: impl FnOnce(&mut Tab)) {
+        self.tabs.update(|tabs| {
+            if let Some(t) = tabs.iter_mut().find(|t| t.path == path) {
+                f(t);
+            }
+        });
+    }
+
+    /// Opens a file in a tab (reading it the first time) and shows it.
+    pub fn open(&self, path: String) {
+        let ws = *self;
+        ws.selected.set(Some(path.clone()));
+        if ws.tabs.with_untracked(|t| t.iter().any(|t| t.path == path)) {
+            ws.active.set(Some(path.clone()));
+            bridge::show(&path, None);
+            return;
+        }
+        spawn_local(async move {
+            match files::read(ws.session, path.clone()).await {
+                Ok(file) => {
+                    ws.tabs.update(|t| {
+                        t.push(Tab {
+                            path: file.path.clone(),
+                            hash: file.hash.clone(),
+                            dirty: false,
+                        })
+                    });
+                    ws.active.set(Some(file.path.clone()));
+                    bridge::show(&file.path, Some(&file.content));
+                }
+                Err(e) => ws.fail(e),
+            }
+        });
+    }
+
+    pub fn activate(&self, path: &str) {
+        self.active.set(Some(path.to_string()));
+        bridge::show(path, None);
+    }
+
+    pub fn close(&self, path: &str) {
+        let ws = *self;
+        let path = path.to_string();
+        let dirty = ws.is_dirty(&path);
+        let message = format!("{path} has unsaved changes. Close it and lose them?");
+        let really_close = move || {
+            ws.tabs.update(|t| t.retain(|t| t.path != path));
+            bridge::close(&path);
+            if ws.active.get_untracked().as_deref() == Some(path.as_str()) {
+                let next = ws.tabs.with_untracked(|t| t.last().map(|t| t.path.clone()));
+                ws.active.set(next.clone());
+                if let Some(next) = next {
+                    bridge::show(&next, None);
+                }
+            }
+        };
+        if dirty {
+            self.dialogs
+                .confirm("Discard changes?", &message, "Discard", really_close);
+        } else {
+            really_close();
+        }
+    }
+
+    /// The editor reported an edit of `path`.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub fn edited(&self, path: &str) {
+        self.update_tab(path, |t| t.dirty = true);
+    }
+
+    /// Ctrl/Cmd+S in the editor.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub fn save_active(&self) {
+        if let Some(path) = self.active.get_untracked() {
+            if let Some(content) = bridge::content(&path) {
+                let base = self
+                    .tabs
+                    .with_untracked(|t| t.iter().find(|t| t.path == path).map(|t| t.hash.clone()));
+                if let Some(base) = base {
+                    self.save(path, content, base);
+                }
+            }
+        }
+    }
+
+    /// Saves `content` as based on `base`; a conflict opens the conflict dialog.
+    pub fn save(&self, path: String, content: String, base: String) {
+        let ws = *self;
+        spawn_local(async move {
+            match files::save(ws.session, path.clone(), content.clone(), base).await {
+                Ok(saved) => {
+                    let unchanged = bridge::content(&path).as_deref() == Some(content.as_str());
+                    ws.update_tab(&path, |t| {
+                        t.hash = saved.hash;
+                        t.dirty = !unchanged;
+                    });
+                    ws.tell(format!("Saved {path}"));
+                    ws.refresh();
+                }
+                Err(AppError {
+                    error: ErrorCode::Conflict,
+                    current: Some(theirs),
+                    ..
+                }) => ws.conflict.set(Some(Conflict {
+                    path,
+                    mine: content,
+                    theirs: *theirs,
+                })),
+                Err(e) => ws.fail(e),
+            }
+        });
+    }
+
+    /// Conflict resolution: the user's text wins over the server's current version.
+    pub fn keep_mine(&self, c: Conflict) {
+        self.conflict.set(None);
+        self.save(c.path, c.mine, c.theirs.hash);
+    }
+
+    /// Conflict resolution: the editor takes the server's version.
+    pub fn take_theirs(&self, c: Conflict) {
+        self.conflict.set(None);
+        bridge::set_content(&c.path, &c.theirs.content);
+        self.update_tab(&c.path, |t| {
+            t.hash = c.theirs.hash.clone();
+            t.dirty = false;
+        });
+        self.tell(format!("{} now has the saved version", c.path));
+    }
+
+    /// Conflict resolution: the user's text goes to a new file beside it; the
+    /// editor takes the server's version.
+    pub fn copy_mine_aside(&self, c: Conflict) {
+        let ws = *self;
+        let copy = conflict_copy_name(&c.path);
+        let content = c.mine.clone();
+        spawn_local(async move {
+            match files::create(ws.session, copy.clone(), ItemKind::File, Some(content)).await {
+                Ok(_) => {
+                    ws.take_theirs(c);
+                    ws.refresh();
+                    ws.tell(format!("Your version was saved as {copy}"));
+                }
+                Err(e) => ws.fail(e),
+            }
+        });
+    }
+
+    /// Creates a file or folder named by the user inside `folder`.
+    pub fn ask_create(&self, folder: Option<String>, kind: ItemKind) {
+        let ws = *self;
+        let title = match kind {
+            ItemKind::File => "New file",
+            ItemKind::Folder => "New folder",
+        };
+        self.dialogs
+            .prompt(title, "", "Create", move |name: String| {
+                let path = match &folder {
+                    Some(f) => format!("{f}/{}", name.trim()),
+                    None => name.trim().to_string(),
+                };
+                let path = match paths::validate(&path) {
+                    Ok(p) => p,
+                    Err(e) => return ws.fail(e),
+                };
+                spawn_local(async move {
+                    let content = (kind == ItemKind::File).then(String::new);
+                    match files::create(ws.session, path.clone(), kind, content).await {
+                        Ok(_) => {
+                            ws.expand_to(&path);
+                            ws.refresh();
+                            if kind == ItemKind::File {
+                                ws.open(path);
+                            }
+                        }
+                        Err(e) => ws.fail(e),
+                    }
+                });
+            });
+    }
+
+    pub fn ask_rename(&self, path: String) {
+        let ws = *self;
+        let name = paths::name(&path).to_string();
+        self.dialogs
+            .prompt("Rename", &name, "Rename", move |new_name: String| {
+                let to = match paths::parent(&path) {
+                    Some(p) => format!("{p}/{}", new_name.trim()),
+                    None => new_name.trim().to_string(),
+                };
+                ws.move_to(path.clone(), to);
+            });
+    }
+
+    pub fn move_to(&self, from: String, to: String) {
+        let ws = *self;
+        if let Err(e) = paths::validate(&to) {
+            return ws.fail(e);
+        }
+        spawn_local(async move {
+            match files::move_item(ws.session, from.clone(), to.clone()).await {
+                Ok(moved) => {
+                    ws.retarget_tabs(&from, &moved.path);
+                    ws.expand_to(&moved.path);
+                    ws.selected.set(Some(moved.path));
+                    ws.refresh();
+                }
+                Err(e) => ws.fail(e),
+            }
+        });
+    }
+
+    pub fn ask_delete(&self, path: String) {
+        let ws = *self;
+        let message =
+            format!("Delete {path}? Everything in it is deleted too. This cannot be undone.");
+        self.dialogs.confirm("Delete", &message, "Delete", move || {
+            let path = path.clone();
+            spawn_local(async move {
+                match files::delete(ws.session, path.clone()).await {
+                    Ok(()) => {
+                        let gone: Vec<String> = ws.tabs.with_untracked(|t| {
+                            t.iter()
+                                .filter(|t| paths::is_within(&t.path, &path))
+                                .map(|t| t.path.clone())
+                                .collect()
+                        });
+                        for p in gone {
+                            ws.tabs.update(|t| t.retain(|t| t.path != p));
+                            bridge::close(&p);
+                        }
+                        if ws
+                            .active
+                            .get_untracked()
+                            .is_some_and(|a| paths::is_within(&a, &path))
+                        {
+                            ws.active.set(None);
+                        }
+                        ws.refresh();
+                    }
+                    Err(e) => ws.fail(e),
+                }
+            });
+        });
+    }
+
+    /// After a move: open tabs below `from` follow it to `to`.
+    fn retarget_tabs(&self, from: &str, to: &str) {
+        let moved =
+            |p: &str| paths::is_within(p, from).then(|| format!("{to}{}", &p[from.len()..]));
+        self.tabs.update(|tabs| {
+            for t in tabs.iter_mut() {
+                if let Some(new) = moved(&t.path) {
+                    bridge::rename(&t.path, &new);
+                    t.path = new;
+                }
+            }
+        });
+        if let Some(new) = self.active.get_untracked().and_then(|a| moved(&a)) {
+            self.active.set(Some(new.clone()));
+            bridge::show(&new, None);
+        }
+    }
+
+    /// Expands every folder above `path`.
+    pub fn expand_to(&self, path: &str) {
+        self.expanded.update(|e| {
+            let mut p = paths::parent(path);
+            while let Some(folder) = p {
+                e.insert(folder.to_string());
+                p = paths::parent(folder);
+            }
+        });
+    }
+}
+
+/// `src/a.py` → `src/a (conflict copy).py`.
+fn conflict_copy_name(path: &str) -> String {
+    let (dir, name) = match paths::parent(path) {
+        Some(p) => (format!("{p}/"), paths::name(path)),
+        None => (String::new(), path),
+    };
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{dir}{stem} (conflict copy).{ext}"),
+        _ => format!("{dir}{name} (conflict copy)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn conflict_copies_keep_the_extension() {
+        assert_eq!(
+            super::conflict_copy_name("src/a.py"),
+            "src/a (conflict copy).py"
+        );
+        assert_eq!(
+            super::conflict_copy_name("Makefile"),
+            "Makefile (conflict copy)"
+        );
+        assert_eq!(super::conflict_copy_name(".env"), ".env (conflict copy)");
+    }
+}

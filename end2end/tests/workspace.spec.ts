@@ -1,0 +1,129 @@
+import { expect, Page, test } from "@playwright/test";
+
+// Accounts, sessions, the file tree and the Monaco editor, as a user drives them.
+
+const unique = () => `u${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+
+async function register(page: Page, name: string) {
+  await page.goto("/register");
+  await page.locator("input[name=username]").fill(name);
+  await page.locator("input[name=email]").fill(`${name}@example.com`);
+  await page.locator("input[name=password]").fill("correct horse");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.locator("#current-user")).toHaveText(name);
+}
+
+async function answerDialog(page: Page, text: string, button: string) {
+  const dialog = page.getByRole("dialog");
+  await dialog.locator("input").fill(text);
+  await dialog.getByRole("button", { name: button }).click();
+}
+
+function row(page: Page, path: string) {
+  return page.locator(`.tree-row[data-path="${path}"]`);
+}
+
+async function typeInEditor(page: Page, text: string) {
+  await page.locator(".monaco-editor .view-lines").click();
+  await page.keyboard.press("ControlOrMeta+End");
+  await page.keyboard.type(text);
+}
+
+test("register, create a session, a folder and a file, edit, save, reload", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  const name = unique();
+  await register(page, name);
+
+  await page.getByLabel("Session name").fill("e2e work");
+  await page.getByLabel("Language").selectOption("python");
+  await page.getByRole("button", { name: "Create session" }).click();
+  await expect(page).toHaveURL(/\/s\/[0-9a-f-]{36}$/);
+  await expect(row(page, "main.py")).toBeVisible();
+
+  // A folder from the explorer's toolbar, then a file inside it from the context menu.
+  await page.getByRole("button", { name: "New folder" }).click();
+  await answerDialog(page, "pkg", "Create");
+  await expect(row(page, "pkg")).toBeVisible();
+  await row(page, "pkg").click({ button: "right" });
+  await page.getByRole("menuitem", { name: "New file…" }).click();
+  await answerDialog(page, "util.py", "Create");
+  await expect(row(page, "pkg/util.py")).toBeVisible();
+
+  // Creating the file opened it in Monaco.
+  await expect(page.locator('.tab[data-path="pkg/util.py"]')).toBeVisible();
+  await expect(page.locator(".monaco-editor")).toBeVisible();
+  await typeInEditor(page, "def answer():\n    return 42\n");
+  await expect(page.locator('.tab[data-path="pkg/util.py"]')).toHaveClass(/dirty/);
+  await expect(page.locator("#save-status")).toHaveText("1 unsaved file");
+  await page.keyboard.press("ControlOrMeta+S");
+  await expect(page.locator("#save-status")).toHaveText("All changes saved");
+
+  await page.reload();
+  await expect(row(page, "pkg")).toBeVisible();
+  await row(page, "pkg").click();
+  await row(page, "pkg/util.py").click();
+  await expect(page.locator(".monaco-editor .view-lines")).toContainText("return 42");
+  expect(errors).toEqual([]);
+});
+
+test("the tree works from the keyboard: rename and delete with confirmation", async ({ page }) => {
+  await register(page, unique());
+  await page.getByRole("button", { name: "Create session" }).click();
+  await expect(row(page, "main.py")).toBeVisible();
+  await row(page, "main.py").focus();
+  await page.keyboard.press("F2");
+  await answerDialog(page, "app.py", "Rename");
+  await expect(row(page, "app.py")).toBeVisible();
+  await row(page, "app.py").focus();
+  await page.keyboard.press("Delete");
+  await expect(page.getByRole("dialog")).toContainText("Delete app.py?");
+  await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
+  await expect(page.locator(".tree")).toContainText("No files yet.");
+});
+
+test("a save from a stale version opens the conflict dialog", async ({ browser }) => {
+  const name = unique();
+  const first = await browser.newContext();
+  const a = await first.newPage();
+  await register(a, name);
+  await a.getByRole("button", { name: "Create session" }).click();
+  await expect(row(a, "main.py")).toBeVisible();
+  const url = a.url();
+  await row(a, "main.py").click();
+  await expect(a.locator(".monaco-editor .view-lines")).toContainText("Hello");
+
+  // The same user in a second browser saves first.
+  const second = await browser.newContext();
+  const b = await second.newPage();
+  await b.goto("/login");
+  await b.locator("input[name=login]").fill(name);
+  await b.locator("input[name=password]").fill("correct horse");
+  await b.getByRole("button", { name: "Sign in" }).click();
+  await expect(b.locator("#current-user")).toHaveText(name);
+  await b.goto(url);
+  await row(b, "main.py").click();
+  await expect(b.locator(".monaco-editor .view-lines")).toContainText("Hello");
+  await typeInEditor(b, "# from b\n");
+  await b.keyboard.press("ControlOrMeta+S");
+  await expect(b.locator("#save-status")).toHaveText("All changes saved");
+
+  await typeInEditor(a, "# from a\n");
+  await a.keyboard.press("ControlOrMeta+S");
+  const dialog = a.getByRole("dialog", { name: "Save conflict" });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.locator(".monaco-diff-editor")).toBeVisible();
+  await dialog.getByRole("button", { name: "Copy mine aside" }).click();
+  await expect(row(a, "main (conflict copy).py")).toBeVisible();
+  await expect(a.locator(".monaco-editor .view-lines").first()).toContainText("from b");
+  await first.close();
+  await second.close();
+});
+
+test("a guest starts at once", async ({ page }) => {
+  await page.goto("/");
+  await page.locator("#try-guest").click();
+  await expect(page).toHaveURL(/\/s\/[0-9a-f-]{36}$/);
+  await expect(page.locator("#current-user")).toContainText("(guest)");
+  await expect(row(page, "main.py")).toBeVisible();
+});
