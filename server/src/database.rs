@@ -8,7 +8,13 @@ use sqlx::{
 use std::{str::FromStr, time::Duration};
 
 pub fn parse_url(url: &str) -> Result<PgConnectOptions, Error> {
-    PgConnectOptions::from_str(url).map_err(Error::DatabaseUrl)
+    // sqlx would take any scheme and fall back to the default server and database.
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(Error::DatabaseUrl(
+            "it must start with postgres:// or postgresql://".into(),
+        ));
+    }
+    PgConnectOptions::from_str(url).map_err(|e| Error::DatabaseUrl(e.to_string()))
 }
 
 /// Where a connection goes, without the password, for messages.

@@ -16,7 +16,7 @@ pub enum Error {
         source: std::io::Error,
     },
     #[error("invalid database URL: {0}")]
-    DatabaseUrl(sqlx::Error),
+    DatabaseUrl(String),
     #[error("cannot connect to the database at {target}: {source}")]
     Database { target: String, source: sqlx::Error },
     #[error("database migration failed: {0}")]

@@ -51,9 +51,8 @@ async fn pages_render_on_the_server(pool: PgPool) {
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains("id=\"toggle-sidebar\""), "{}", home.body);
     let session = get(&app, "/s/0b7c2c34-1a4e-4c44-9a57-5b0f0b2f4f11").await;
-    assert!(session
-        .body
-        .contains("0b7c2c34-1a4e-4c44-9a57-5b0f0b2f4f11"));
+    assert_eq!(session.status, StatusCode::UNAUTHORIZED);
+    assert!(session.body.contains("Sign in to open this session"));
     let missing = get(&app, "/definitely/not/here").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
