@@ -9,11 +9,16 @@ use axum::{
     Json, Router,
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
 use tracing::Level;
 
 pub fn app(state: AppState) -> Router {
     let options = state.leptos_options.clone();
+    // A file's content may grow up to six times when escaped in JSON.
+    let body_limit = state.settings.max_file_bytes * 6 + 64 * 1024;
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(healthz))
@@ -22,6 +27,8 @@ pub fn app(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .route("/api/{*rest}", any(unknown_api))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::middleware::from_fn_with_state(body_limit, refuse_large_bodies))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
@@ -44,6 +51,24 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
     }
+}
+
+/// Refuses a declared body over the limit with the API's JSON error; bodies that
+/// do not declare their length are cut by `RequestBodyLimitLayer`.
+async fn refuse_large_bodies(
+    State(limit): State<usize>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = req
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        let err = AppError::too_large(format!("the request is larger than {limit} bytes"));
+        return (err.error.status(), Json(err)).into_response();
+    }
+    next.run(req).await
 }
 
 async fn unknown_api() -> impl IntoResponse {

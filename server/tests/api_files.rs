@@ -241,3 +241,18 @@ async fn size_limits(pool: PgPool) {
     )
     .await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn oversized_requests_are_refused_before_parsing(pool: PgPool) {
+    let (mut c, s) = setup(pool).await;
+    // Over the body limit of the test router (6 x 64 KiB + 64 KiB).
+    let huge = "z".repeat(6 * 64 * 1024 + 64 * 1024 + 1);
+    let e = c
+        .fails(
+            "/api/files/create",
+            json!({"session": s, "path": "huge", "kind": "file", "content": huge}),
+            413,
+        )
+        .await;
+    assert_eq!(e["error"], "too_large");
+}

@@ -1,6 +1,7 @@
 //! One modal dialog at a time: a question with an optional text input.
 
 use leptos::prelude::*;
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct DialogSpec {
@@ -10,7 +11,9 @@ pub struct DialogSpec {
     pub input: Option<String>,
     pub confirm: String,
     pub danger: bool,
-    pub on_ok: Callback<String>,
+    /// A plain closure rather than a `Callback`: dialogs are often opened from views
+    /// (menus) that are gone by the time the user answers, taking their arena with them.
+    pub on_ok: Arc<dyn Fn(String) + Send + Sync>,
 }
 
 /// The page's dialog slot; `open` replaces whatever is shown.
@@ -42,7 +45,7 @@ impl Dialogs {
             input: Some(initial.into()),
             confirm: confirm.into(),
             danger: false,
-            on_ok: Callback::new(on_ok),
+            on_ok: Arc::new(on_ok),
         });
     }
 
@@ -59,7 +62,7 @@ impl Dialogs {
             input: None,
             confirm: confirm.into(),
             danger: true,
-            on_ok: Callback::new(move |_| on_ok()),
+            on_ok: Arc::new(move |_| on_ok()),
         });
     }
 }
@@ -75,11 +78,12 @@ pub fn DialogHost() -> impl IntoView {
         dialogs.0.get().map(|spec| {
             let value = RwSignal::new(spec.input.clone().unwrap_or_default());
             let has_input = spec.input.is_some();
-            let on_ok = spec.on_ok;
+            let on_ok = spec.on_ok.clone();
             let close = move || dialogs.0.set(None);
             let submit = move || {
+                let answer = value.get_untracked();
                 close();
-                on_ok.run(value.get_untracked());
+                on_ok(answer);
             };
             let input_ref = NodeRef::<leptos::html::Input>::new();
             let ok_ref = NodeRef::<leptos::html::Button>::new();

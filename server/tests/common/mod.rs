@@ -76,7 +76,11 @@ impl Client {
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
         }
-        let mut req = req.body(Body::from(body.to_string())).unwrap();
+        let body = body.to_string();
+        let mut req = req
+            .header("content-length", body.len())
+            .body(Body::from(body))
+            .unwrap();
         req.extensions_mut()
             .insert(axum::extract::ConnectInfo(self.address));
         let res = self.app.clone().oneshot(req).await.expect("router answers");
