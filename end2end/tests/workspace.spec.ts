@@ -127,3 +127,14 @@ test("a guest starts at once", async ({ page }) => {
   await expect(page.locator("#current-user")).toContainText("(guest)");
   await expect(row(page, "main.py")).toBeVisible();
 });
+
+test("the profile marks a reviewer", async ({ page }) => {
+  await register(page, unique());
+  await page.locator("#current-user").click();
+  await expect(page.locator("h1")).toHaveText("Profile");
+  await page.locator("#reviewer-level").selectOption("2");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved.");
+  await page.reload();
+  await expect(page.locator("#reviewer-level")).toHaveValue("2");
+});

@@ -55,9 +55,9 @@ pub fn AccountMenu() -> impl IntoView {
             <Transition>
                 {move || user.get().map(|u| match u.ok().flatten() {
                     Some(u) => view! {
-                        <span class="user" id="current-user">
+                        <a class="user" id="current-user" href="/profile" title="Profile">
                             {if u.is_guest { format!("{} (guest)", u.username) } else { u.username }}
-                        </span>
+                        </a>
                         <button class="link-button" id="sign-out" on:click=sign_out>"Sign out"</button>
                     }.into_any(),
                     None => view! {
@@ -75,6 +75,7 @@ pub fn AccountMenu() -> impl IntoView {
 fn StatusBar() -> impl IntoView {
     let info = LocalResource::new(health_info);
     let ws = use_context::<Ws>();
+    let user = use_user();
     let online = RwSignal::new(true);
     #[cfg(feature = "hydrate")]
     {
@@ -107,6 +108,11 @@ fn StatusBar() -> impl IntoView {
                 </span>
             })}
             <span class="spacer"></span>
+            <Transition>
+                <span id="status-user" class="status">
+                    {move || user.get().and_then(|u| u.ok().flatten()).map(|u| format!("signed in as {}", u.username))}
+                </span>
+            </Transition>
             <span id="connection" class="status" data-online=move || online.get().to_string()>
                 {move || if online.get() { "online" } else { "offline" }}
             </span>

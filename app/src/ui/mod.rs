@@ -8,6 +8,7 @@ mod layout;
 #[cfg(feature = "hydrate")]
 mod monaco;
 mod pages;
+mod profile;
 mod session_list;
 mod tree;
 mod workspace;
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=pages::Home />
                 <Route path=path!("/login") view=account::SignIn />
                 <Route path=path!("/register") view=account::Register />
+                <Route path=path!("/profile") view=profile::Profile />
                 <Route path=path!("/s/:uuid") view=pages::SessionPage />
             </Routes>
         </Router>
