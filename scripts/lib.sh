@@ -8,6 +8,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # Build outputs live outside the checkout so fresh clones reuse them.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/webide/target}
 SITE_ROOT="$ROOT/target/site"
+# Incremental state of the many test binaries grows by gigabytes and buys little here.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
