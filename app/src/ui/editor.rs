@@ -20,7 +20,18 @@ pub fn EditorArea() -> impl IntoView {
         }
     });
     #[cfg(feature = "hydrate")]
-    on_cleanup(super::bridge::unmount);
+    {
+        // Closing or reloading the tab with unsaved edits asks first.
+        let guard = window_event_listener(leptos::ev::beforeunload, move |ev| {
+            if ws.tabs.with_untracked(|t| t.iter().any(|t| t.dirty)) {
+                ev.prevent_default();
+            }
+        });
+        on_cleanup(move || {
+            guard.remove();
+            super::bridge::unmount();
+        });
+    }
     let tabs = move || {
         ws.tabs
             .get()
