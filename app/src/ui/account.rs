@@ -5,7 +5,7 @@ use crate::api::auth;
 use crate::AppError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 /// Starts a guest account and opens its first session.
 pub fn start_as_guest(error: RwSignal<Option<String>>) {
@@ -26,25 +26,11 @@ pub fn start_as_guest(error: RwSignal<Option<String>>) {
 pub fn SignIn() -> impl IntoView {
     let login = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let navigate = use_navigate();
-    let user = use_user();
+    let form = AuthForm::new();
+    let (error, busy) = (form.error, form.busy);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        busy.set(true);
-        let navigate = navigate.clone();
-        spawn_local(async move {
-            let r = auth::login(login.get_untracked(), password.get_untracked()).await;
-            busy.set(false);
-            match r {
-                Ok(_) => {
-                    user.refetch();
-                    navigate("/", Default::default());
-                }
-                Err(e) => error.set(Some(describe(e))),
-            }
-        });
+        form.run(auth::login(login.get_untracked(), password.get_untracked()));
     };
     view! {
         <div class="auth-page">
@@ -67,10 +53,8 @@ pub fn Register() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let navigate = use_navigate();
-    let user = use_user();
+    let form = AuthForm::new();
+    let (error, busy) = (form.error, form.busy);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // The same rules the server applies, so most mistakes are caught at once.
@@ -81,24 +65,11 @@ pub fn Register() -> impl IntoView {
             error.set(Some(e.message));
             return;
         }
-        busy.set(true);
-        let navigate = navigate.clone();
-        spawn_local(async move {
-            let r = auth::register(
-                username.get_untracked(),
-                email.get_untracked(),
-                password.get_untracked(),
-            )
-            .await;
-            busy.set(false);
-            match r {
-                Ok(_) => {
-                    user.refetch();
-                    navigate("/", Default::default());
-                }
-                Err(e) => error.set(Some(describe(e))),
-            }
-        });
+        form.run(auth::register(
+            username.get_untracked(),
+            email.get_untracked(),
+            password.get_untracked(),
+        ));
     };
     view! {
         <div class="auth-page">
@@ -114,6 +85,44 @@ pub fn Register() -> impl IntoView {
             </form>
             <p>"Have an account? " <a href="/login">"Sign in"</a></p>
         </div>
+    }
+}
+
+type Navigate = Box<dyn Fn(&str, NavigateOptions)>;
+
+/// The state of a sign-in or registration form, and what success does: reload the
+/// user and open the session list.
+#[derive(Clone, Copy)]
+struct AuthForm {
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    user: super::UserResource,
+    navigate: StoredValue<Navigate, LocalStorage>,
+}
+
+impl AuthForm {
+    fn new() -> Self {
+        Self {
+            busy: RwSignal::new(false),
+            error: RwSignal::new(None),
+            user: use_user(),
+            navigate: StoredValue::new_local(Box::new(use_navigate())),
+        }
+    }
+
+    fn run(self, call: impl std::future::Future<Output = Result<auth::User, AppError>> + 'static) {
+        self.busy.set(true);
+        spawn_local(async move {
+            let r = call.await;
+            self.busy.set(false);
+            match r {
+                Ok(_) => {
+                    self.user.refetch();
+                    self.navigate.with_value(|go| go("/", Default::default()));
+                }
+                Err(e) => self.error.set(Some(describe(e))),
+            }
+        });
     }
 }
 
