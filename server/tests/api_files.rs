@@ -256,3 +256,25 @@ async fn oversized_requests_are_refused_before_parsing(pool: PgPool) {
         .await;
     assert_eq!(e["error"], "too_large");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_session_page_arrives_with_its_tree(pool: PgPool) {
+    let app = router(pool);
+    let mut c = Client::register(&app, "html").await;
+    let s = c.session().await;
+    c.ok(
+        "/api/files/create",
+        json!({"session": s, "path": "src", "kind": "folder"}),
+    )
+    .await;
+    let req = axum::http::Request::get(format!("/s/{s}"))
+        .header("cookie", c.cookie.clone().unwrap())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let page = common::send(&app, req).await;
+    assert_eq!(page.status, axum::http::StatusCode::OK);
+    let body_start = page.body.find("<body>").unwrap();
+    let html = &page.body[body_start..];
+    assert!(html.contains(r#"data-path="src""#), "{html}");
+    assert!(html.contains(r#"data-path="main.py""#));
+}

@@ -73,7 +73,10 @@ pub fn AccountMenu() -> impl IntoView {
 /// Saved state, connection state and the server, fetched once hydrated.
 #[component]
 fn StatusBar() -> impl IntoView {
-    let info = LocalResource::new(health_info);
+    // Set from an effect, which runs only in the browser: a resource read here would
+    // hold every enclosing Suspense pending on the server.
+    let info = RwSignal::new(None);
+    Effect::new(move |_| spawn_local(async move { info.set(Some(health_info().await)) }));
     let ws = use_context::<Ws>();
     let user = use_user();
     let online = RwSignal::new(true);

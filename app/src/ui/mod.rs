@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// The HTML document the server renders around the app.
@@ -57,13 +57,15 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{BUNDLE_NAME}.css") />
         <Title text="WebIDE" />
+        // Pages wait for their data on the server (`Async`), so the HTML arrives
+        // complete: readable without scripts, with the right status, tree included.
         <Router>
             <Routes fallback=pages::NotFound>
-                <Route path=path!("/") view=pages::Home />
+                <Route path=path!("/") view=pages::Home ssr=SsrMode::Async />
                 <Route path=path!("/login") view=account::SignIn />
                 <Route path=path!("/register") view=account::Register />
-                <Route path=path!("/profile") view=profile::Profile />
-                <Route path=path!("/s/:uuid") view=pages::SessionPage />
+                <Route path=path!("/profile") view=profile::Profile ssr=SsrMode::Async />
+                <Route path=path!("/s/:uuid") view=pages::SessionPage ssr=SsrMode::Async />
             </Routes>
         </Router>
         <dialog::DialogHost />

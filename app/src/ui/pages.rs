@@ -4,7 +4,10 @@ use super::{
     account::start_as_guest, editor::EditorArea, layout::IdeLayout, session_list::SessionList,
     tree::FileTree, use_user, workspace::Ws,
 };
-use crate::api::sessions::{open_session, CodeSession};
+use crate::api::{
+    files::{self, TreeItem},
+    sessions::{self, open_session, CodeSession},
+};
 use crate::{AppError, ErrorCode};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -14,6 +17,8 @@ use uuid::Uuid;
 #[component]
 pub fn Home() -> impl IntoView {
     let user = use_user();
+    // Created here rather than in the list, so the server waits for it too.
+    let list = Resource::new(|| (), |_| sessions::list_sessions());
     let error = RwSignal::new(None::<String>);
     view! {
         <IdeLayout
@@ -22,7 +27,7 @@ pub fn Home() -> impl IntoView {
             editor=move || view! {
                 <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
                     {move || user.get().map(|u| match u.ok().flatten() {
-                        Some(_) => view! { <SessionList /> }.into_any(),
+                        Some(_) => view! { <SessionList list /> }.into_any(),
                         None => view! {
                             <div class="welcome">
                                 <h1>"WebIDE"</h1>
@@ -53,16 +58,16 @@ pub fn SessionPage() -> impl IntoView {
             .get("uuid")
             .and_then(|s| Uuid::parse_str(&s).ok())
     };
+    // Session and tree in one resource, so the server renders the page complete.
     let session = Resource::new(uuid, |u| async move {
-        match u {
-            Some(u) => open_session(u).await,
-            None => Err(AppError::not_found("no such session")),
-        }
+        let u = u.ok_or_else(|| AppError::not_found("no such session"))?;
+        let session = open_session(u).await?;
+        Ok::<_, AppError>((session, files::tree(u).await?))
     });
     view! {
         <Suspense fallback=|| view! { <p class="empty">"Opening session…"</p> }>
             {move || session.get().map(|r| match r {
-                Ok(s) => view! { <Workspace session=s /> }.into_any(),
+                Ok((s, tree)) => view! { <Workspace session=s tree /> }.into_any(),
                 Err(e) => view! { <SessionError error=e /> }.into_any(),
             })}
         </Suspense>
@@ -70,8 +75,8 @@ pub fn SessionPage() -> impl IntoView {
 }
 
 #[component]
-fn Workspace(session: CodeSession) -> impl IntoView {
-    Ws::provide(session.uuid);
+fn Workspace(session: CodeSession, tree: Vec<TreeItem>) -> impl IntoView {
+    Ws::provide(session.uuid, tree);
     let title = session.name.clone();
     view! {
         <IdeLayout

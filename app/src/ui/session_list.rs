@@ -2,14 +2,13 @@
 
 use super::dialog::use_dialogs;
 use crate::api::sessions::{self, CodeSession, Language};
+use crate::AppError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
 #[component]
-pub fn SessionList() -> impl IntoView {
-    let version = RwSignal::new(0u32);
-    let list = Resource::new(move || version.get(), |_| sessions::list_sessions());
+pub fn SessionList(list: Resource<Result<Vec<CodeSession>, AppError>>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let language = RwSignal::new(Language::Python.id().to_string());
     let error = RwSignal::new(None::<String>);
@@ -51,9 +50,9 @@ pub fn SessionList() -> impl IntoView {
                     Ok(list) if list.is_empty() => {
                         view! { <p class="empty">"No sessions yet: create one above."</p> }.into_any()
                     }
-                    Ok(list) => view! {
+                    Ok(sessions) => view! {
                         <ul class="session-list">
-                            {list.into_iter().map(|s| view! { <SessionRow s version error /> }).collect_view()}
+                            {sessions.into_iter().map(|s| view! { <SessionRow s list error /> }).collect_view()}
                         </ul>
                     }.into_any(),
                 })}
@@ -65,7 +64,7 @@ pub fn SessionList() -> impl IntoView {
 #[component]
 fn SessionRow(
     s: CodeSession,
-    version: RwSignal<u32>,
+    list: Resource<Result<Vec<CodeSession>, AppError>>,
     error: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let dialogs = use_dialogs();
@@ -75,7 +74,7 @@ fn SessionRow(
         dialogs.prompt("Rename session", &old_name, "Rename", move |new: String| {
             spawn_local(async move {
                 match sessions::rename_session(uuid, new).await {
-                    Ok(_) => version.update(|v| *v += 1),
+                    Ok(_) => list.refetch(),
                     Err(e) => error.set(Some(e.message)),
                 }
             });
@@ -88,7 +87,7 @@ fn SessionRow(
         dialogs.confirm("Delete session", &message, "Delete", move || {
             spawn_local(async move {
                 match sessions::delete_session(uuid).await {
-                    Ok(()) => version.update(|v| *v += 1),
+                    Ok(()) => list.refetch(),
                     Err(e) => error.set(Some(e.message)),
                 }
             });

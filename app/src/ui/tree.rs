@@ -58,8 +58,7 @@ pub fn FileTree() -> impl IntoView {
     let menu = RwSignal::new(None::<Menu>);
     let rows = move || {
         ws.tree
-            .get()
-            .map(|r| r.map(|items| ws.expanded.with(|e| visible_rows(&items, e))))
+            .with(|items| ws.expanded.with(|e| visible_rows(items, e)))
     };
     let new_in_selection = move |kind| {
         ws.ask_create(
@@ -78,32 +77,29 @@ pub fn FileTree() -> impl IntoView {
                 <button class="icon-button" title="Refresh" aria-label="Refresh"
                     on:click=move |_| ws.refresh()>"⟳"</button>
             </div>
-            <Transition fallback=|| view! { <p class="empty">"Loading files…"</p> }>
-                <div
-                    class="tree"
-                    role="tree"
-                    aria-label="Files"
-                    on:contextmenu=move |ev| {
-                        ev.prevent_default();
-                        menu.set(Some(Menu { x: ev.client_x(), y: ev.client_y(), target: None }));
+            <div
+                class="tree"
+                role="tree"
+                aria-label="Files"
+                on:contextmenu=move |ev| {
+                    ev.prevent_default();
+                    menu.set(Some(Menu { x: ev.client_x(), y: ev.client_y(), target: None }));
+                }
+                on:dragover=move |ev| ev.prevent_default()
+                on:drop=move |ev| drop_on(&ws, ev, None)
+            >
+                {move || {
+                    let rows = rows();
+                    if rows.is_empty() {
+                        view! { <p class="empty">"No files yet."</p> }.into_any()
+                    } else {
+                        rows.into_iter()
+                            .map(|(item, depth)| view! { <TreeRow item depth menu /> })
+                            .collect_view()
+                            .into_any()
                     }
-                    on:dragover=move |ev| ev.prevent_default()
-                    on:drop=move |ev| drop_on(&ws, ev, None)
-                >
-                    {move || rows().map(|r| match r {
-                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                        Ok(rows) if rows.is_empty() => {
-                            view! { <p class="empty">"No files yet."</p> }.into_any()
-                        }
-                        Ok(rows) => {
-                            rows.into_iter()
-                                .map(|(item, depth)| view! { <TreeRow item depth menu /> })
-                                .collect_view()
-                                .into_any()
-                        }
-                    })}
-                </div>
-            </Transition>
+                }}
+            </div>
             {move || menu.get().map(|m| view! { <ContextMenu menu=m close=move || menu.set(None) /> })}
         </div>
     }
@@ -112,15 +108,11 @@ pub fn FileTree() -> impl IntoView {
 /// The folder new items go into when `path` is selected: itself, or its parent.
 fn folder_for(ws: &Ws, path: Option<&str>) -> Option<String> {
     let path = path?;
-    let is_folder = ws
-        .tree
-        .get_untracked()
-        .and_then(|r| r.ok())
-        .is_some_and(|items| {
-            items
-                .iter()
-                .any(|i| i.path == path && i.kind == ItemKind::Folder)
-        });
+    let is_folder = ws.tree.with_untracked(|items| {
+        items
+            .iter()
+            .any(|i| i.path == path && i.kind == ItemKind::Folder)
+    });
     if is_folder {
         Some(path.to_string())
     } else {

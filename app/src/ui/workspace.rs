@@ -30,8 +30,8 @@ pub struct Conflict {
 #[derive(Clone, Copy)]
 pub struct Ws {
     pub session: Uuid,
-    pub tree: Resource<Result<Vec<TreeItem>, AppError>>,
-    tree_version: RwSignal<u32>,
+    /// Every item of the workspace; loaded with the page, reloaded after changes.
+    pub tree: RwSignal<Vec<TreeItem>>,
     pub expanded: RwSignal<HashSet<String>>,
     pub selected: RwSignal<Option<String>>,
     pub tabs: RwSignal<Vec<Tab>>,
@@ -48,12 +48,10 @@ pub fn use_ws() -> Ws {
 }
 
 impl Ws {
-    pub fn provide(session: Uuid) -> Self {
-        let tree_version = RwSignal::new(0u32);
+    pub fn provide(session: Uuid, tree: Vec<TreeItem>) -> Self {
         let ws = Self {
             session,
-            tree: Resource::new(move || tree_version.get(), move |_| files::tree(session)),
-            tree_version,
+            tree: RwSignal::new(tree),
             expanded: RwSignal::new(HashSet::new()),
             selected: RwSignal::new(None),
             tabs: RwSignal::new(Vec::new()),
@@ -67,7 +65,13 @@ impl Ws {
     }
 
     pub fn refresh(&self) {
-        self.tree_version.update(|v| *v += 1);
+        let ws = *self;
+        spawn_local(async move {
+            match files::tree(ws.session).await {
+                Ok(items) => ws.tree.set(items),
+                Err(e) => ws.fail(e),
+            }
+        });
     }
 
     fn fail(&self, e: AppError) {
