@@ -13,6 +13,14 @@ test("the page is rendered on the server", async ({ request }) => {
   expect(html).toContain("/pkg/webide.js");
 });
 
+test("the bundle is served compressed", async ({ request }) => {
+  const res = await request.get("/pkg/webide.wasm", { headers: { "accept-encoding": "gzip" } });
+  expect(res.status()).toBe(200);
+  expect(res.headers()["content-encoding"]).toBe("gzip");
+  const api = await request.get("/api/health/info", { headers: { "accept-encoding": "gzip" } });
+  expect(api.headers()["content-encoding"]).toBeUndefined();
+});
+
 test("the page reads without JavaScript", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();

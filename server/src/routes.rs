@@ -10,7 +10,9 @@ use axum::{
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::{
+    compression::CompressionLayer,
     limit::RequestBodyLimitLayer,
+    services::ServeDir,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
@@ -20,7 +22,16 @@ pub fn app(state: AppState) -> Router {
     // A file's content may grow up to six times when escaped in JSON.
     let body_limit = state.settings.max_file_bytes * 6 + 64 * 1024;
     let routes = generate_route_list(App);
+    // The bundle and Monaco are large and compress about 3:1; the API is not compressed.
+    let site = state.leptos_options.site_root.to_string();
+    let assets = |dir: &str| {
+        tower::ServiceBuilder::new()
+            .layer(CompressionLayer::new())
+            .service(ServeDir::new(format!("{site}/{dir}")))
+    };
     Router::new()
+        .nest_service("/pkg", assets("pkg"))
+        .nest_service("/vendor", assets("vendor"))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         // Registers every server function as well as the pages.

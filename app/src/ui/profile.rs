@@ -8,6 +8,8 @@ use leptos::task::spawn_local;
 #[component]
 pub fn Profile() -> impl IntoView {
     let user = use_user();
+    // Outlives the form, which is rebuilt when the saved user reloads.
+    let notice = RwSignal::new(None::<(String, bool)>);
     view! {
         <IdeLayout
             title=Signal::derive(|| "Profile".to_string())
@@ -19,7 +21,7 @@ pub fn Profile() -> impl IntoView {
                             <div class="auth-page"><p>"Sign in to see your profile."</p>
                             <a class="button primary" href="/login">"Sign in"</a></div>
                         }.into_any(),
-                        Some(u) => view! { <ProfileForm user=u /> }.into_any(),
+                        Some(u) => view! { <ProfileForm user=u notice /> }.into_any(),
                     })}
                 </Transition>
             }
@@ -28,10 +30,9 @@ pub fn Profile() -> impl IntoView {
 }
 
 #[component]
-fn ProfileForm(user: auth::User) -> impl IntoView {
+fn ProfileForm(user: auth::User, notice: RwSignal<Option<(String, bool)>>) -> impl IntoView {
     let users = use_user();
     let level = RwSignal::new(user.reviewer_level.to_string());
-    let notice = RwSignal::new(None::<(String, bool)>);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let wanted = level.get_untracked().parse().unwrap_or(0);
