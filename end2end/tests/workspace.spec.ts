@@ -2,10 +2,21 @@ import { expect, Page, test } from "@playwright/test";
 
 // Accounts, sessions, the file tree and the Monaco editor, as a user drives them.
 
+// Clicks before hydration would do nothing: wait for the bundle to take over.
+async function open(page: Page, url: string) {
+  await page.goto(url);
+  await page.locator("body[data-hydrated]").waitFor();
+}
+
+async function reload(page: Page) {
+  await page.reload();
+  await page.locator("body[data-hydrated]").waitFor();
+}
+
 const unique = () => `u${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 
 async function register(page: Page, name: string) {
-  await page.goto("/register");
+  await open(page, "/register");
   await page.locator("input[name=username]").fill(name);
   await page.locator("input[name=email]").fill(`${name}@example.com`);
   await page.locator("input[name=password]").fill("correct horse");
@@ -59,7 +70,7 @@ test("register, create a session, a folder and a file, edit, save, reload", asyn
   await page.keyboard.press("ControlOrMeta+S");
   await expect(page.locator("#save-status")).toHaveText("All changes saved");
 
-  await page.reload();
+  await reload(page);
   await expect(row(page, "pkg")).toBeVisible();
   await row(page, "pkg").click();
   await row(page, "pkg/util.py").click();
@@ -96,12 +107,12 @@ test("a save from a stale version opens the conflict dialog", async ({ browser }
   // The same user in a second browser saves first.
   const second = await browser.newContext();
   const b = await second.newPage();
-  await b.goto("/login");
+  await open(b, "/login");
   await b.locator("input[name=login]").fill(name);
   await b.locator("input[name=password]").fill("correct horse");
   await b.getByRole("button", { name: "Sign in" }).click();
   await expect(b.locator("#current-user")).toHaveText(name);
-  await b.goto(url);
+  await open(b, url);
   await row(b, "main.py").click();
   await expect(b.locator(".monaco-editor .view-lines")).toContainText("Hello");
   await typeInEditor(b, "# from b\n");
@@ -121,7 +132,7 @@ test("a save from a stale version opens the conflict dialog", async ({ browser }
 });
 
 test("a guest starts at once", async ({ page }) => {
-  await page.goto("/");
+  await open(page, "/");
   await page.locator("#try-guest").click();
   await expect(page).toHaveURL(/\/s\/[0-9a-f-]{36}$/);
   await expect(page.locator("#current-user")).toContainText("(guest)");
@@ -135,6 +146,6 @@ test("the profile marks a reviewer", async ({ page }) => {
   await page.locator("#reviewer-level").selectOption("2");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status")).toHaveText("Saved.");
-  await page.reload();
+  await reload(page);
   await expect(page.locator("#reviewer-level")).toHaveValue("2");
 });

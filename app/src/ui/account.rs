@@ -1,6 +1,6 @@
 //! Sign-in and registration pages, and the guest start.
 
-use super::use_user;
+use super::{use_hydrated, use_user};
 use crate::api::auth;
 use crate::AppError;
 use leptos::prelude::*;
@@ -28,6 +28,7 @@ pub fn SignIn() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let form = AuthForm::new();
     let (error, busy) = (form.error, form.busy);
+    let ready = use_hydrated();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         form.run(auth::login(login.get_untracked(), password.get_untracked()));
@@ -39,7 +40,7 @@ pub fn SignIn() -> impl IntoView {
                 <label>"Username or email" <input name="login" autocomplete="username" required bind:value=login /></label>
                 <label>"Password" <input name="password" type="password" autocomplete="current-password" required bind:value=password /></label>
                 <p class="error" role="alert">{move || error.get()}</p>
-                <button class="button primary" type="submit" disabled=busy>"Sign in"</button>
+                <button class="button primary" type="submit" disabled=move || busy.get() || !ready.get()>"Sign in"</button>
             </form>
             <p>"No account? " <a href="/register">"Register"</a> " or "
                 <button class="link-button" id="guest" on:click=move |_| start_as_guest(error)>"try without an account"</button>"."
@@ -55,6 +56,7 @@ pub fn Register() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let form = AuthForm::new();
     let (error, busy) = (form.error, form.busy);
+    let ready = use_hydrated();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // The same rules the server applies, so most mistakes are caught at once.
@@ -81,7 +83,7 @@ pub fn Register() -> impl IntoView {
                 <label>"Password" <input name="password" type="password" autocomplete="new-password" required bind:value=password /></label>
                 <small>"At least 8 characters"</small>
                 <p class="error" role="alert">{move || error.get()}</p>
-                <button class="button primary" type="submit" disabled=busy>"Create account"</button>
+                <button class="button primary" type="submit" disabled=move || busy.get() || !ready.get()>"Create account"</button>
             </form>
             <p>"Have an account? " <a href="/login">"Sign in"</a></p>
         </div>

@@ -44,6 +44,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The signed-in user (or `None`), loaded once per page and shared.
 pub type UserResource = Resource<Result<Option<User>, AppError>>;
 
+/// False on the server and until the page has hydrated: forms stay disabled until
+/// then, so an early click never falls back to a native submit that drops the input.
+pub fn use_hydrated() -> ReadSignal<bool> {
+    let (hydrated, set) = signal(false);
+    Effect::new(move |_| set.set(true));
+    hydrated
+}
+
 pub fn use_user() -> UserResource {
     expect_context::<UserResource>()
 }

@@ -33,6 +33,7 @@ pub fn Profile() -> impl IntoView {
 fn ProfileForm(user: auth::User, notice: RwSignal<Option<(String, bool)>>) -> impl IntoView {
     let users = use_user();
     let level = RwSignal::new(user.reviewer_level.to_string());
+    let ready = super::use_hydrated();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let wanted = level.get_untracked().parse().unwrap_or(0);
@@ -67,7 +68,7 @@ fn ProfileForm(user: auth::User, notice: RwSignal<Option<(String, bool)>>) -> im
                         <option value="2">"Reviewer, level 2 (senior)"</option>
                     </select>
                 </label>
-                <button class="button primary" type="submit">"Save"</button>
+                <button class="button primary" type="submit" disabled=move || !ready.get()>"Save"</button>
                 <p class:error=move || notice.get().is_some_and(|n| n.1) role="status">
                     {move || notice.get().map(|n| n.0)}
                 </p>

@@ -13,6 +13,7 @@ pub fn SessionList(list: Resource<Result<Vec<CodeSession>, AppError>>) -> impl I
     let language = RwSignal::new(Language::Python.id().to_string());
     let error = RwSignal::new(None::<String>);
     let navigate = use_navigate();
+    let ready = super::use_hydrated();
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let navigate = navigate.clone();
@@ -41,7 +42,7 @@ pub fn SessionList(list: Resource<Result<Vec<CodeSession>, AppError>>) -> impl I
                         .map(|l| view! { <option value=l.id()>{l.label()}</option> })
                         .collect_view()}
                 </select>
-                <button class="button primary" type="submit">"Create session"</button>
+                <button class="button primary" type="submit" disabled=move || !ready.get()>"Create session"</button>
             </form>
             <p class="error" role="alert">{move || error.get()}</p>
             <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
