@@ -27,8 +27,7 @@ pub fn SignIn() -> impl IntoView {
     let login = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let form = AuthForm::new();
-    let (error, busy) = (form.error, form.busy);
-    let ready = use_hydrated();
+    let error = form.error;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         form.run(auth::login(login.get_untracked(), password.get_untracked()));
@@ -40,7 +39,7 @@ pub fn SignIn() -> impl IntoView {
                 <label>"Username or email" <input name="login" autocomplete="username" required bind:value=login /></label>
                 <label>"Password" <input name="password" type="password" autocomplete="current-password" required bind:value=password /></label>
                 <p class="error" role="alert">{move || error.get()}</p>
-                <button class="button primary" type="submit" disabled=move || busy.get() || !ready.get()>"Sign in"</button>
+                <button class="button primary" type="submit" disabled=move || form.disabled()>"Sign in"</button>
             </form>
             <p>"No account? " <a href="/register">"Register"</a> " or "
                 <button class="link-button" id="guest" on:click=move |_| start_as_guest(error)>"try without an account"</button>"."
@@ -55,8 +54,7 @@ pub fn Register() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let form = AuthForm::new();
-    let (error, busy) = (form.error, form.busy);
-    let ready = use_hydrated();
+    let error = form.error;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // The same rules the server applies, so most mistakes are caught at once.
@@ -83,7 +81,7 @@ pub fn Register() -> impl IntoView {
                 <label>"Password" <input name="password" type="password" autocomplete="new-password" required bind:value=password /></label>
                 <small>"At least 8 characters"</small>
                 <p class="error" role="alert">{move || error.get()}</p>
-                <button class="button primary" type="submit" disabled=move || busy.get() || !ready.get()>"Create account"</button>
+                <button class="button primary" type="submit" disabled=move || form.disabled()>"Create account"</button>
             </form>
             <p>"Have an account? " <a href="/login">"Sign in"</a></p>
         </div>
@@ -97,6 +95,7 @@ type Navigate = Box<dyn Fn(&str, NavigateOptions)>;
 #[derive(Clone, Copy)]
 struct AuthForm {
     busy: RwSignal<bool>,
+    ready: ReadSignal<bool>,
     error: RwSignal<Option<String>>,
     user: super::UserResource,
     navigate: StoredValue<Navigate, LocalStorage>,
@@ -106,10 +105,16 @@ impl AuthForm {
     fn new() -> Self {
         Self {
             busy: RwSignal::new(false),
+            ready: use_hydrated(),
             error: RwSignal::new(None),
             user: use_user(),
             navigate: StoredValue::new_local(Box::new(use_navigate())),
         }
+    }
+
+    /// The submit button waits for hydration and for the call under way.
+    fn disabled(&self) -> bool {
+        self.busy.get() || !self.ready.get()
     }
 
     fn run(self, call: impl std::future::Future<Output = Result<auth::User, AppError>> + 'static) {
