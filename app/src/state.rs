@@ -21,16 +21,6 @@ pub struct Settings {
     pub secure_cookies: bool,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            max_file_bytes: 2 * 1024 * 1024,
-            max_workspace_bytes: 100 * 1024 * 1024,
-            secure_cookies: false,
-        }
-    }
-}
-
 impl AppState {
     /// The state, from the context the server provides to every server function.
     pub fn current() -> Result<Self, AppError> {

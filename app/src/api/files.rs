@@ -123,8 +123,6 @@ pub mod ssr {
 
     pub const TREE_COLUMNS: &str =
         "full_path AS path, kind, size_bytes AS size, content_hash AS hash, version";
-    const CONTENT_COLUMNS: &str =
-        "full_path AS path, content, content_hash AS hash, version, size_bytes AS size";
 
     pub fn no_file(path: &str) -> AppError {
         AppError::not_found(format!("{path}: no such file or folder"))
@@ -146,8 +144,17 @@ pub mod ssr {
         sid: i64,
         path: &str,
     ) -> Result<Option<FileContent>, AppError> {
-        let item: Option<(ItemKind,)> = sqlx::query_as(
-            "SELECT kind FROM workspace_items WHERE session_id = $1 AND full_path = $2",
+        // One read: folders come back with empty content and are refused here.
+        #[derive(sqlx::FromRow)]
+        struct Item {
+            kind: ItemKind,
+            #[sqlx(flatten)]
+            file: FileContent,
+        }
+        let item: Option<Item> = sqlx::query_as(
+            "SELECT kind, full_path AS path, COALESCE(content, '') AS content,
+                    COALESCE(content_hash, '') AS hash, version, size_bytes AS size
+             FROM workspace_items WHERE session_id = $1 AND full_path = $2",
         )
         .bind(sid)
         .bind(path)
@@ -155,16 +162,11 @@ pub mod ssr {
         .await?;
         match item {
             None => Ok(None),
-            Some((ItemKind::Folder,)) => Err(AppError::invalid(format!("{path} is a folder"))),
-            Some((ItemKind::File,)) => Ok(Some(
-                sqlx::query_as(&format!(
-                    "SELECT {CONTENT_COLUMNS} FROM workspace_items WHERE session_id = $1 AND full_path = $2"
-                ))
-                .bind(sid)
-                .bind(path)
-                .fetch_one(pool)
-                .await?,
-            )),
+            Some(Item {
+                kind: ItemKind::Folder,
+                ..
+            }) => Err(AppError::invalid(format!("{path} is a folder"))),
+            Some(Item { file, .. }) => Ok(Some(file)),
         }
     }
 

@@ -157,8 +157,15 @@ impl Ws {
 
     /// The editor reported an edit of `path`.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    /// Runs on every keystroke: only the first edit after a save touches the tabs,
+    /// so typing does not re-render the tab bar and the tree.
     pub fn edited(&self, path: &str) {
-        self.update_tab(path, |t| t.dirty = true);
+        if !self
+            .tabs
+            .with_untracked(|t| t.iter().any(|t| t.path == path && t.dirty))
+        {
+            self.update_tab(path, |t| t.dirty = true);
+        }
     }
 
     /// Ctrl/Cmd+S in the editor.
@@ -188,7 +195,6 @@ impl Ws {
                         t.dirty = !unchanged;
                     });
                     ws.tell(format!("Saved {path}"));
-                    ws.refresh();
                 }
                 Err(AppError {
                     error: ErrorCode::Conflict,
