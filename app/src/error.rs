@@ -127,6 +127,14 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// For axum routes outside the server functions (sockets, event streams).
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        (self.error.status(), axum::Json(self)).into_response()
+    }
+}
+
 /// The name of the constraint a database error violated, if any.
 #[cfg(feature = "ssr")]
 pub fn constraint_of(e: &sqlx::Error) -> Option<&str> {

@@ -1,5 +1,6 @@
 //! All configuration, from flags or the environment.
 
+use crate::runner::local::Limits;
 use app::state::Settings;
 use clap::Parser;
 use std::{net::SocketAddr, path::PathBuf};
@@ -39,6 +40,32 @@ pub struct Config {
     #[arg(long, env = "WEBIDE_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// Run terminals without bubblewrap (only where it cannot run, on a machine you trust).
+    #[arg(long, env = "WEBIDE_UNSANDBOXED")]
+    pub unsandboxed: bool,
+
+    /// Memory one session's sandbox may use, in MiB.
+    #[arg(long, env = "WEBIDE_SANDBOX_MEMORY_MB", default_value_t = 1024)]
+    pub sandbox_memory_mb: u64,
+
+    /// Processes one session's sandbox may run at once.
+    #[arg(long, env = "WEBIDE_SANDBOX_PROCESSES", default_value_t = 256)]
+    pub sandbox_processes: u64,
+
+    /// Largest file a sandboxed process may write, in MiB.
+    #[arg(long, env = "WEBIDE_SANDBOX_FILE_MB", default_value_t = 512)]
+    pub sandbox_file_mb: u64,
+
+    /// CPU time one sandboxed process may use, in seconds.
+    #[arg(long, env = "WEBIDE_SANDBOX_CPU_SECS", default_value_t = 3600)]
+    pub sandbox_cpu_secs: u64,
+
+    /// A terminal with no socket and nothing running is closed after this many
+    /// seconds (its output can be reattached to until then); a sandbox with no
+    /// terminals is stopped after as long again.
+    #[arg(long, env = "WEBIDE_IDLE_SECS", default_value_t = 600)]
+    pub idle_secs: u64,
+
     /// Log filter, in `tracing` env-filter syntax.
     #[arg(
         long,
@@ -49,6 +76,15 @@ pub struct Config {
 }
 
 impl Config {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            memory_bytes: self.sandbox_memory_mb << 20,
+            processes: self.sandbox_processes,
+            file_bytes: self.sandbox_file_mb << 20,
+            cpu_secs: self.sandbox_cpu_secs,
+        }
+    }
+
     pub fn settings(&self) -> Settings {
         Settings {
             max_file_bytes: self.max_file_bytes,

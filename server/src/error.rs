@@ -30,6 +30,8 @@ pub enum Error {
     Embedded(String),
     #[error("no built site at {}: build it with `cargo leptos build --release`", .0.display())]
     SiteMissing(PathBuf),
+    #[error("{0}")]
+    Runner(#[from] crate::runner::RunnerError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }

@@ -5,7 +5,11 @@ pub mod database;
 pub mod embedded_pg;
 pub mod error;
 pub mod routes;
+pub mod runner;
 pub mod serve;
+pub mod sync;
 pub mod telemetry;
+pub mod terminal;
+pub mod workspaces;
 
 pub use error::Error;

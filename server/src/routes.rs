@@ -6,9 +6,12 @@ use axum::{
     http::{Request, StatusCode},
     response::IntoResponse,
     routing::{any, get},
-    Json, Router,
+    Router,
 };
+use crate::terminal::ws::{self, Sockets};
+use crate::workspaces::Workspaces;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
 use tower_http::{
     compression::CompressionLayer,
     limit::RequestBodyLimitLayer,
@@ -17,7 +20,17 @@ use tower_http::{
 };
 use tracing::Level;
 
-pub fn app(state: AppState) -> Router {
+/// The whole HTTP surface; `workspaces` serves the terminal sockets and the
+/// news streams (and is the `hooks` of `state`).
+pub fn app(state: AppState, workspaces: Arc<Workspaces>) -> Router {
+    let sockets = Sockets {
+        pool: state.pool.clone(),
+        workspaces,
+    };
+    let live = Router::new()
+        .route("/ws/terminal/{session}", get(ws::terminal))
+        .route("/events/{session}", get(ws::events))
+        .with_state(sockets);
     let options = state.leptos_options.clone();
     // A file's content may grow up to six times when escaped in JSON.
     let body_limit = state.settings.max_file_bytes * 6 + 64 * 1024;
@@ -37,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         // Registers every server function as well as the pages.
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .route("/api/{*rest}", any(unknown_api))
+        .merge(live)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(axum::middleware::from_fn_with_state(body_limit, refuse_large_bodies))
@@ -76,13 +90,12 @@ async fn refuse_large_bodies(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
-        let err = AppError::too_large(format!("the request is larger than {limit} bytes"));
-        return (err.error.status(), Json(err)).into_response();
+        return AppError::too_large(format!("the request is larger than {limit} bytes"))
+            .into_response();
     }
     next.run(req).await
 }
 
-async fn unknown_api() -> impl IntoResponse {
-    let err = AppError::not_found("no such API endpoint");
-    (err.error.status(), Json(err))
+async fn unknown_api() -> AppError {
+    AppError::not_found("no such API endpoint")
 }

@@ -4,7 +4,9 @@
 use crate::{config::Config, database, embedded_pg::EmbeddedPostgres, routes, Error};
 use app::{state::AppState, BUNDLE_NAME};
 use leptos::config::{Env, LeptosOptions};
-use std::path::Path;
+use crate::{runner::local::LocalRunner, workspaces::Workspaces};
+use axum::serve::ListenerExt;
+use std::{path::Path, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 
 pub async fn run(config: Config) -> Result<(), Error> {
@@ -57,24 +59,50 @@ async fn serve(
         .site_addr(config.listen)
         .env(Env::PROD)
         .build();
+    let runner = LocalRunner::new(&config.data_dir, config.limits(), config.unsandboxed)?;
+    let workspaces = Workspaces::new(
+        Arc::new(runner),
+        pool.clone(),
+        config.max_file_bytes,
+        Duration::from_secs(config.idle_secs),
+    );
+    workspaces
+        .start()
+        .await
+        .map_err(|source| Error::Database {
+            target: "cleaning up sandboxes".into(),
+            source,
+        })?;
     let state = AppState {
         pool: pool.clone(),
         leptos_options,
         settings: config.settings(),
+        hooks: workspaces.clone(),
     };
-    let app = routes::app(state);
+    let app = routes::app(state, workspaces.clone());
     tracing::info!("listening on http://{}", config.listen);
+    // Keystrokes and their echo are tiny writes: never hold them back (Nagle).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     // The peer address feeds the per-address login rate limit.
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown({
+        let workspaces = workspaces.clone();
+        async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            // Terminal sockets and news streams stay open until their shells and feeds end.
+            workspaces.shutdown().await;
+        }
+    })
     .await
-    .map_err(Error::Serve)?;
-    tracing::info!("shutting down");
+    .map_err(Error::Serve);
     pool.close().await;
-    Ok(())
+    served
 }
 
 fn check_writable(dir: &Path) -> Result<(), Error> {

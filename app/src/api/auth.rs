@@ -441,9 +441,11 @@ pub mod ssr {
     }
 
     fn cookie_token() -> Option<String> {
-        let parts = use_context::<http::request::Parts>()?;
-        parts
-            .headers
+        token_in(&use_context::<http::request::Parts>()?.headers)
+    }
+
+    fn token_in(headers: &http::HeaderMap) -> Option<String> {
+        headers
             .get_all(http::header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
@@ -452,6 +454,20 @@ pub mod ssr {
             .find(|(k, _)| *k == COOKIE)
             .map(|(_, v)| v.to_string())
             .filter(|v| !v.is_empty())
+    }
+
+    /// The signed-in user's id from a request's headers, for routes outside the
+    /// server functions (sockets, event streams).
+    pub async fn user_id_in(pool: &PgPool, headers: &http::HeaderMap) -> Result<Option<i64>, AppError> {
+        let Some(token) = token_in(headers) else {
+            return Ok(None);
+        };
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM auth_sessions WHERE token_hash = $1 AND expires_at > now()",
+        )
+        .bind(token_hash(&token))
+        .fetch_optional(pool)
+        .await?)
     }
 
     fn set_cookie(state: &AppState, token: &str, max_age: i64) {

@@ -3,6 +3,8 @@
 //! current version, never applied silently.
 
 use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::state::FileChange;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -110,13 +112,18 @@ pub async fn delete(session: Uuid, path: String) -> Result<(), AppError> {
     if done.rows_affected() == 0 {
         return Err(ssr::no_file(&path));
     }
+    state
+        .hooks
+        .changed(session, FileChange::Deleted { path })
+        .await;
     Ok(())
 }
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::{FileContent, ItemKind, Saved, TreeItem};
-    use crate::{api::sessions, error::constraint_of, paths, state::AppState, AppError};
+    use crate::state::{AppState, FileChange};
+    use crate::{api::sessions, error::constraint_of, paths, AppError};
     use sha2::{Digest, Sha256};
     use sqlx::{PgPool, Postgres, Transaction};
     use uuid::Uuid;
@@ -322,6 +329,15 @@ pub mod ssr {
             ItemKind::Folder => insert_folder(&mut tx, sid, uuid, parent, &path).await?.1,
         };
         tx.commit().await?;
+        let change = match kind {
+            ItemKind::File => FileChange::Written {
+                hash: hash(&content),
+                path,
+                content,
+            },
+            ItemKind::Folder => FileChange::Folder { path },
+        };
+        state.hooks.changed(uuid, change).await;
         Ok(item)
     }
 
@@ -350,6 +366,12 @@ pub mod ssr {
         .fetch_optional(&state.pool)
         .await?;
         if let Some(saved) = saved {
+            let change = FileChange::Written {
+                path,
+                content,
+                hash: saved.hash.clone(),
+            };
+            state.hooks.changed(uuid, change).await;
             return Ok(saved);
         }
         match current(&state.pool, sid, &path).await? {
@@ -401,6 +423,7 @@ pub mod ssr {
         .await
         .map_err(taken(&to))?;
         tx.commit().await?;
+        state.hooks.changed(uuid, FileChange::Moved { from, to }).await;
         Ok(moved)
     }
 }

@@ -5,3 +5,4 @@ pub mod auth;
 pub mod files;
 pub mod health;
 pub mod sessions;
+pub mod terminal;

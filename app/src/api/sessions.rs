@@ -160,6 +160,8 @@ pub async fn delete_session(session: Uuid) -> Result<(), AppError> {
     if done.rows_affected() == 0 {
         return Err(ssr::not_found());
     }
+    let change = crate::state::FileChange::SessionDeleted;
+    state.hooks.changed(session, change).await;
     Ok(())
 }
 

@@ -10,23 +10,80 @@ use axum::{
 };
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
+use server::runner::local::{Limits, LocalRunner};
+use server::workspaces::Workspaces;
 use sqlx::PgPool;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tower::ServiceExt;
 
+pub const MAX_FILE_BYTES: usize = 64 * 1024;
+
+/// The sandboxes' data directory of this test binary: under /tmp, which session
+/// users can pass through (a build cache under /root would not let them).
+fn data_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().unwrap();
+        let name = exe.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = std::env::temp_dir().join("webide-test-sandboxes").join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    })
+}
+
+pub fn limits() -> Limits {
+    Limits {
+        memory_bytes: 512 << 20,
+        processes: 128,
+        file_bytes: 64 << 20,
+        cpu_secs: 120,
+    }
+}
+
+/// Sandboxes for `pool`'s sessions, run by the real local runner.
+pub fn workspaces(pool: PgPool, idle: Duration) -> Arc<Workspaces> {
+    let runner = LocalRunner::new(data_dir(), limits(), false).expect("bubblewrap works here");
+    Workspaces::new(Arc::new(runner), pool, MAX_FILE_BYTES, idle)
+}
+
 pub fn router(pool: PgPool) -> Router {
+    router_with(pool.clone(), workspaces(pool, Duration::from_secs(600)))
+}
+
+pub fn router_with(pool: PgPool, workspaces: Arc<Workspaces>) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name(app::BUNDLE_NAME)
         .site_root(env!("CARGO_TARGET_TMPDIR"))
         .build();
-    server::routes::app(AppState {
+    let state = AppState {
         pool,
         leptos_options,
         settings: app::state::Settings {
-            max_file_bytes: 64 * 1024,
+            max_file_bytes: MAX_FILE_BYTES,
             max_workspace_bytes: 256 * 1024,
             secure_cookies: false,
         },
-    })
+        hooks: workspaces.clone(),
+    };
+    server::routes::app(state, workspaces)
+}
+
+/// Serves `app` on a free local port, for clients that need a real socket.
+pub async fn serve(app: Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    addr
 }
 
 pub struct Reply {
@@ -135,4 +192,191 @@ impl Client {
             .await;
         s["uuid"].as_str().unwrap().to_string()
     }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A terminal socket as a browser would hold it, with what it has read so far.
+pub struct Term {
+    pub ws: Socket,
+    pub seen: Vec<u8>,
+    pub id: u64,
+    pub controls: Vec<serde_json::Value>,
+}
+
+/// The HTTP status a refused socket handshake got.
+pub async fn refused(addr: std::net::SocketAddr, session: &str, cookie: Option<&str>) -> u16 {
+    match connect(addr, session, cookie, "").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => res.status().as_u16(),
+        Err(e) => panic!("unexpected error: {e}"),
+        Ok(_) => panic!("the socket was accepted"),
+    }
+}
+
+async fn connect(
+    addr: std::net::SocketAddr,
+    session: &str,
+    cookie: Option<&str>,
+    query: &str,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!("ws://{addr}/ws/terminal/{session}{query}");
+    let mut req = url.into_client_request().unwrap();
+    if let Some(c) = cookie {
+        req.headers_mut().insert("cookie", c.parse().unwrap());
+    }
+    Ok(tokio_tungstenite::connect_async(req).await?.0)
+}
+
+impl Term {
+    /// Opens (or with `term`, reattaches to) a terminal and waits for its hello.
+    pub async fn open(addr: std::net::SocketAddr, c: &Client, session: &str, term: Option<u64>) -> Self {
+        let query = term.map(|t| format!("?term={t}")).unwrap_or_default();
+        let ws = connect(addr, session, c.cookie.as_deref(), &query)
+            .await
+            .expect("socket accepted");
+        let mut t = Self {
+            ws,
+            seen: Vec::new(),
+            id: 0,
+            controls: Vec::new(),
+        };
+        let hello = t.control("attached").await;
+        t.id = hello["term"].as_u64().unwrap();
+        t
+    }
+
+    async fn next(&mut self) -> Option<()> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        match self.ws.next().await? {
+            Ok(Message::Binary(b)) => self.seen.extend_from_slice(&b),
+            Ok(Message::Text(t)) => self.controls.push(serde_json::from_str(&t).unwrap()),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+        Some(())
+    }
+
+    /// Waits for a control message of `kind`.
+    pub async fn control(&mut self, kind: &str) -> serde_json::Value {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if let Some(i) = self.controls.iter().position(|c| c["type"] == kind) {
+                    return self.controls.remove(i);
+                }
+                self.next().await.expect("socket open");
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no {kind} message; controls: {:?}", self.controls))
+    }
+
+    /// Reads until the output holds `want`; returns the text read up to it and
+    /// keeps the rest.
+    pub async fn expect(&mut self, want: &str) -> String {
+        let found = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if let Some(i) = find(&self.seen, want.as_bytes()) {
+                    let upto: Vec<u8> = self.seen.drain(..i + want.len()).collect();
+                    return String::from_utf8_lossy(&upto).into_owned();
+                }
+                if self.next().await.is_none() {
+                    panic!("socket closed before {want:?}");
+                }
+            }
+        })
+        .await;
+        found.unwrap_or_else(|_| {
+            panic!(
+                "no {want:?} in the output: {:?}",
+                String::from_utf8_lossy(&self.seen)
+            )
+        })
+    }
+
+    /// Waits for the shell's prompt (the end of OSC 133 B).
+    pub async fn prompt(&mut self) -> String {
+        self.expect("\x1b]133;B\x07").await
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        use futures_util::SinkExt;
+        self.ws
+            .send(tokio_tungstenite::tungstenite::Message::Binary(bytes.to_vec().into()))
+            .await
+            .unwrap();
+    }
+
+    /// Runs a command line and returns its output (between the OSC 133 C and D
+    /// marks), once the next prompt is there.
+    pub async fn run(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r").as_bytes()).await;
+        self.expect("\x1b]133;C\x07").await;
+        let out = self.expect("\x1b]133;D").await;
+        self.prompt().await;
+        strip(&out)
+    }
+
+    pub async fn resize(&mut self, cols: u16, rows: u16) {
+        use futures_util::SinkExt;
+        let msg = serde_json::json!({"type": "resize", "cols": cols, "rows": rows}).to_string();
+        self.ws
+            .send(tokio_tungstenite::tungstenite::Message::Text(msg.into()))
+            .await
+            .unwrap();
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Output without escape sequences.
+pub fn strip(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => match chars.next() {
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\x07' || (c == '\x1b' && chars.next() == Some('\\')) {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Polls `query` (one text column) until it returns `want`.
+pub async fn eventually(pool: &PgPool, query: &str, session: &str, want: Option<&str>) {
+    let uuid: uuid::Uuid = session.parse().unwrap();
+    let mut last = None;
+    for _ in 0..100 {
+        last = sqlx::query_scalar::<_, String>(query)
+            .bind(uuid)
+            .fetch_optional(pool)
+            .await
+            .unwrap();
+        if last.as_deref() == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{query}: wanted {want:?}, still {last:?}");
 }

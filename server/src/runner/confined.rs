@@ -1,0 +1,269 @@
+//! File operations confined to one workspace directory. The sandbox owns those
+//! files and may plant symlinks anywhere in them, while the server often runs as
+//! root: every path is resolved by the kernel with `RESOLVE_BENEATH |
+//! RESOLVE_NO_SYMLINKS` (openat2), so no link, `..` or race leads it outside.
+
+use super::{Entry, EntryKind};
+use rustix::fs::{self as rfs, AtFlags, Mode, OFlags, ResolveFlags};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+/// Names the server uses for atomic writes; never synced.
+const TMP_PREFIX: &str = ".webide-tmp-";
+
+pub struct Confined {
+    root: OwnedFd,
+    /// Owner given to what the server creates (the sandbox's uid), when it differs from ours.
+    owner: Option<(u32, u32)>,
+}
+
+fn resolve() -> ResolveFlags {
+    ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS
+}
+
+fn split(rel: &str) -> (&str, &str) {
+    rel.rsplit_once('/').unwrap_or(("", rel))
+}
+
+impl Confined {
+    pub fn open(dir: &Path, owner: Option<(u32, u32)>) -> io::Result<Self> {
+        let root = rfs::open(
+            dir,
+            OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        Ok(Self { root, owner })
+    }
+
+    fn dir(&self, rel: &str) -> io::Result<OwnedFd> {
+        let path = if rel.is_empty() { "." } else { rel };
+        Ok(rfs::openat2(
+            &self.root,
+            path,
+            OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+            resolve(),
+        )?)
+    }
+
+    fn chown(&self, fd: impl AsFd) -> io::Result<()> {
+        if let Some((uid, gid)) = self.owner {
+            let (u, g) = (rfs::Uid::from_raw(uid), rfs::Gid::from_raw(gid));
+            rfs::fchown(fd, Some(u), Some(g))?;
+        }
+        Ok(())
+    }
+
+    /// The file's bytes, or `None` when it holds more than `max` bytes.
+    pub fn read(&self, rel: &str, max: u64) -> io::Result<Option<Vec<u8>>> {
+        let fd = rfs::openat2(
+            &self.root,
+            rel,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+            resolve(),
+        )?;
+        let mut file = std::fs::File::from(fd);
+        let mut buf = Vec::new();
+        Read::by_ref(&mut file).take(max + 1).read_to_end(&mut buf)?;
+        Ok((buf.len() as u64 <= max).then_some(buf))
+    }
+
+    /// Creates `rel` and the folders above it that are missing.
+    pub fn mkdir_all(&self, rel: &str) -> io::Result<()> {
+        let mut prefix = String::new();
+        for seg in rel.split('/').filter(|s| !s.is_empty()) {
+            let parent = self.dir(&prefix)?;
+            match rfs::mkdirat(&parent, seg, Mode::from_raw_mode(0o755)) {
+                Ok(()) => {
+                    let fd = rfs::openat(
+                        &parent,
+                        seg,
+                        OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                        Mode::empty(),
+                    )?;
+                    self.chown(fd)?;
+                }
+                Err(rustix::io::Errno::EXIST) => {}
+                Err(e) => return Err(e.into()),
+            }
+            if !prefix.is_empty() {
+                prefix.push('/');
+            }
+            prefix.push_str(seg);
+        }
+        Ok(())
+    }
+
+    /// Replaces the file atomically (write aside, then rename) and returns its new metadata.
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> io::Result<Entry> {
+        let (parent, name) = split(rel);
+        self.mkdir_all(parent)?;
+        let dir = self.dir(parent)?;
+        let tmp = format!("{TMP_PREFIX}{}", uuid::Uuid::new_v4().simple());
+        let fd = rfs::openat(
+            &dir,
+            &tmp,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        )?;
+        self.chown(&fd)?;
+        let mut file = std::fs::File::from(fd);
+        let written = file.write_all(bytes).and_then(|()| {
+            // A folder in the way is replaced by the file, as the database says.
+            if let Ok(st) = rfs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+                if EntryKind::of(st.st_mode) == Some(EntryKind::Folder) {
+                    self.remove(rel)?;
+                }
+            }
+            Ok(rfs::renameat(&dir, &tmp, &dir, name)?)
+        });
+        if let Err(e) = written {
+            let _ = rfs::unlinkat(&dir, &tmp, AtFlags::empty());
+            return Err(e);
+        }
+        let st = rfs::fstat(&file)?;
+        Ok(Entry::from_stat(rel.to_string(), EntryKind::File, &st))
+    }
+
+    /// Removes a file, link or folder with everything in it; a missing one is fine.
+    pub fn remove(&self, rel: &str) -> io::Result<()> {
+        let (parent, name) = split(rel);
+        let dir = match self.dir(parent) {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        remove_at(&dir, name)
+    }
+
+    pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
+        let (fp, fname) = split(from);
+        let (tp, tname) = split(to);
+        self.mkdir_all(tp)?;
+        let (fdir, tdir) = (self.dir(fp)?, self.dir(tp)?);
+        Ok(rfs::renameat(&fdir, fname, &tdir, tname)?)
+    }
+
+    /// Every file and folder below the root, without following links. Links,
+    /// devices, sockets and names that are not valid workspace paths are left out.
+    pub fn scan(&self) -> io::Result<Vec<Entry>> {
+        let mut out = Vec::new();
+        walk(self.dir("")?, String::new(), &mut out)?;
+        Ok(out)
+    }
+}
+
+fn remove_at(dir: &OwnedFd, name: &str) -> io::Result<()> {
+    let st = match rfs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => st,
+        Err(rustix::io::Errno::NOENT) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    if EntryKind::of(st.st_mode) == Some(EntryKind::Folder) {
+        let sub = rfs::openat(
+            dir,
+            name,
+            OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let names: Vec<String> = rfs::Dir::read_from(&sub)?
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().to_str().ok().map(str::to_string))
+            .filter(|n| n != "." && n != "..")
+            .collect();
+        for child in names {
+            remove_at(&sub, &child)?;
+        }
+        rfs::unlinkat(dir, name, AtFlags::REMOVEDIR)?;
+    } else {
+        rfs::unlinkat(dir, name, AtFlags::empty())?;
+    }
+    Ok(())
+}
+
+fn walk(dir: OwnedFd, prefix: String, out: &mut Vec<Entry>) -> io::Result<()> {
+    for entry in rfs::Dir::read_from(&dir)? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().to_str() else {
+            continue;
+        };
+        if name == "." || name == ".." || name.starts_with(TMP_PREFIX) {
+            continue;
+        }
+        let path = if prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if app::paths::validate(&path).is_err() {
+            continue;
+        }
+        // Gone between listing and stat: the next scan sees what is there.
+        let Ok(st) = rfs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) else {
+            continue;
+        };
+        match EntryKind::of(st.st_mode) {
+            Some(EntryKind::File) => out.push(Entry::from_stat(path, EntryKind::File, &st)),
+            Some(EntryKind::Folder) => {
+                out.push(Entry::from_stat(path.clone(), EntryKind::Folder, &st));
+                let Ok(sub) = rfs::openat(
+                    &dir,
+                    name,
+                    OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                ) else {
+                    continue;
+                };
+                walk(sub, path, out)?;
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_never_lead_outside() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "s").unwrap();
+        let ws = tempfile::tempdir().unwrap();
+        let root = ws.path();
+        std::os::unix::fs::symlink(outside.path().join("secret"), root.join("link")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("dirlink")).unwrap();
+        let c = Confined::open(root, None).unwrap();
+
+        assert!(c.read("link", 100).is_err());
+        assert!(c.read("dirlink/secret", 100).is_err());
+        assert!(c.write("dirlink/new", b"x").is_err());
+        assert!(!outside.path().join("new").exists());
+        // Writing over a link replaces the link, never its target.
+        c.write("link", b"mine").unwrap();
+        assert_eq!(std::fs::read_to_string(outside.path().join("secret")).unwrap(), "s");
+        c.remove("dirlink").unwrap();
+        assert!(outside.path().join("secret").exists());
+        let paths: Vec<_> = c.scan().unwrap().into_iter().map(|e| e.path).collect();
+        assert_eq!(paths, vec!["link"]);
+    }
+
+    #[test]
+    fn write_scan_rename_remove() {
+        let ws = tempfile::tempdir().unwrap();
+        let c = Confined::open(ws.path(), None).unwrap();
+        c.write("a/b/c.txt", b"hello").unwrap();
+        assert_eq!(c.read("a/b/c.txt", 5).unwrap().unwrap(), b"hello");
+        assert_eq!(c.read("a/b/c.txt", 4).unwrap(), None);
+        c.rename("a/b", "d").unwrap();
+        let mut paths: Vec<_> = c.scan().unwrap().into_iter().map(|e| e.path).collect();
+        paths.sort();
+        assert_eq!(paths, vec!["a", "d", "d/c.txt"]);
+        c.remove("d").unwrap();
+        c.remove("missing").unwrap();
+        assert_eq!(c.scan().unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,517 @@
+//! The local runner: a workspace directory per session under the data directory,
+//! mounted at `/app` in a bubblewrap sandbox with its own namespaces, no network,
+//! the host's system read-only and a private `/tmp`. Each terminal is one `bwrap`
+//! with `--die-with-parent`, so shells die with the server. As root, each session
+//! runs as its own unprivileged user id, which also makes the process limit per
+//! session.
+
+use super::{
+    cgroup::Cgroups, confined::Confined, Entry, FsOp, Runner, RunnerError, SessionRef, Shell,
+    ShellControl, TermSize,
+};
+use async_trait::async_trait;
+use nix::sys::resource::{setrlimit, Resource};
+use std::ffi::CString;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use uuid::Uuid;
+
+/// First user id of the per-session ids used when the server runs as root.
+const UID_BASE: u32 = 200_000;
+const UID_SPAN: i64 = 100_000;
+const SHELL_RC: &str = include_str!("bashrc.sh");
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub memory_bytes: u64,
+    pub processes: u64,
+    pub file_bytes: u64,
+    pub cpu_secs: u64,
+}
+
+pub struct LocalRunner {
+    workspaces: PathBuf,
+    sandboxes: PathBuf,
+    rc: PathBuf,
+    limits: Limits,
+    cgroups: Cgroups,
+    per_session_uid: bool,
+    sandboxed: bool,
+}
+
+impl LocalRunner {
+    /// Prepares the runner's directories and proves the sandbox works here:
+    /// without bubblewrap it refuses, unless `unsandboxed` says to run plain shells.
+    pub fn new(data_dir: &Path, limits: Limits, unsandboxed: bool) -> Result<Self, RunnerError> {
+        let data_dir = std::path::absolute(data_dir)?;
+        let workspaces = data_dir.join("workspaces");
+        let sandboxes = data_dir.join("sandboxes");
+        for dir in [&workspaces, &sandboxes] {
+            std::fs::create_dir_all(dir)?;
+            // Session users must pass through to their own folder, and list nothing.
+            set_mode(dir, 0o711)?;
+        }
+        set_mode(&data_dir, mode_of(&data_dir)? | 0o111)?;
+        let rc = sandboxes.join("bashrc");
+        std::fs::write(&rc, SHELL_RC)?;
+        set_mode(&rc, 0o644)?;
+        let runner = Self {
+            cgroups: Cgroups::detect(limits.memory_bytes, limits.processes),
+            workspaces,
+            sandboxes,
+            rc,
+            limits,
+            per_session_uid: nix::unistd::geteuid().is_root(),
+            sandboxed: !unsandboxed,
+        };
+        if runner.sandboxed {
+            runner.probe()?;
+        }
+        tracing::info!(
+            sandboxed = runner.sandboxed,
+            per_session_uid = runner.per_session_uid,
+            cgroups = %runner.cgroups.describe(),
+            "local runner ready"
+        );
+        if !runner.sandboxed {
+            tracing::warn!("shells run WITHOUT a sandbox (--unsandboxed): they can see this machine");
+        }
+        Ok(runner)
+    }
+
+    /// Runs `true` in a sandbox like a session's, so a machine where bwrap cannot
+    /// work fails at start with bwrap's own words rather than at the first terminal.
+    fn probe(&self) -> Result<(), RunnerError> {
+        let probe = SessionRef {
+            uuid: Uuid::nil(),
+            id: 0,
+        };
+        self.prepare(probe)?;
+        let mut cmd = std::process::Command::new("bwrap");
+        cmd.args(self.bwrap_args(probe)).arg("/bin/true");
+        // SAFETY: `enter` makes system calls only, on data prepared before the fork.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, self.entry(probe));
+        }
+        let out = cmd.output();
+        self.cgroups.remove(probe.uuid);
+        let out = out.map_err(|e| {
+            RunnerError::Start(format!(
+                "bubblewrap (bwrap) cannot run: {e}; install the `bubblewrap` package, \
+                 or start with --unsandboxed to run shells without a sandbox"
+            ))
+        })?;
+        if !out.status.success() {
+            return Err(RunnerError::Start(format!(
+                "bubblewrap (bwrap) cannot create a sandbox here: {}; start with \
+                 --unsandboxed to run shells without a sandbox",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn workspace(&self, uuid: Uuid) -> PathBuf {
+        self.workspaces.join(uuid.to_string())
+    }
+
+    fn private(&self, uuid: Uuid) -> PathBuf {
+        self.sandboxes.join(uuid.to_string())
+    }
+
+    fn owner(&self, s: SessionRef) -> Option<(u32, u32)> {
+        self.per_session_uid.then(|| {
+            let id = UID_BASE + s.id.rem_euclid(UID_SPAN) as u32;
+            (id, id)
+        })
+    }
+
+    fn confined(&self, s: SessionRef) -> Result<Confined, RunnerError> {
+        Ok(Confined::open(&self.workspace(s.uuid), self.owner(s))?)
+    }
+
+    /// The session's folders, owned by its user: the workspace, `/tmp` and home.
+    fn prepare(&self, s: SessionRef) -> Result<(), RunnerError> {
+        let private = self.private(s.uuid);
+        for dir in [
+            self.workspace(s.uuid),
+            private.clone(),
+            private.join("tmp"),
+            private.join("home"),
+        ] {
+            std::fs::create_dir_all(&dir)?;
+            set_mode(&dir, 0o700)?;
+            if let Some((uid, gid)) = self.owner(s) {
+                nix::unistd::chown(&dir, Some(uid.into()), Some(gid.into()))
+                    .map_err(std::io::Error::from)?;
+            }
+        }
+        // Names for the sandbox's user, which the host's files do not know.
+        let (uid, gid) = self.owner(s).unwrap_or_else(|| {
+            (nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())
+        });
+        let passwd = format!(
+            "root:x:0:0:root:/root:/bin/bash\nuser:x:{uid}:{gid}:user:/home/user:/bin/bash\n\
+             nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+        );
+        let group = format!("root:x:0:\nuser:x:{gid}:\nnogroup:x:65534:\n");
+        for (name, text) in [("passwd", passwd), ("group", group)] {
+            let file = private.join(name);
+            std::fs::write(&file, text)?;
+            set_mode(&file, 0o644)?;
+        }
+        Ok(())
+    }
+
+    fn bwrap_args(&self, s: SessionRef) -> Vec<String> {
+        let private = self.private(s.uuid);
+        let mut args: Vec<String> = ["--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr"]
+            .map(String::from)
+            .to_vec();
+        // Merged-/usr systems link these; others have real folders to show read-only.
+        for top in ["/bin", "/sbin", "/lib", "/lib64", "/lib32"] {
+            match std::fs::read_link(top) {
+                Ok(target) => args.extend([
+                    "--symlink".into(),
+                    target.to_string_lossy().into_owned(),
+                    top.into(),
+                ]),
+                Err(_) if Path::new(top).is_dir() => {
+                    args.extend(["--ro-bind".into(), top.into(), top.into()])
+                }
+                Err(_) => {}
+            }
+        }
+        let path = |p: PathBuf| p.to_string_lossy().into_owned();
+        args.extend(
+            [
+                "--ro-bind", "/etc", "/etc",
+                "--ro-bind", "/dev/null", "/etc/shadow",
+                "--ro-bind", "/dev/null", "/etc/gshadow",
+                "--dev", "/dev",
+                "--proc", "/proc",
+                "--hostname", "webide",
+                "--chdir", "/app",
+            ]
+            .map(String::from),
+        );
+        for (from, to) in [
+            (path(self.workspace(s.uuid)), "/app"),
+            (path(private.join("tmp")), "/tmp"),
+            (path(private.join("home")), "/home/user"),
+        ] {
+            args.extend(["--bind".into(), from, to.into()]);
+        }
+        for name in ["passwd", "group"] {
+            args.extend([
+                "--ro-bind".into(),
+                path(private.join(name)),
+                format!("/etc/{name}"),
+            ]);
+        }
+        args.extend(["--ro-bind".into(), path(self.rc.clone()), "/opt/webide/bashrc".into()]);
+        args.push("--".into());
+        args
+    }
+
+    /// What the child runs just before the sandbox: joins the control groups,
+    /// sets the limits and becomes the session's user.
+    fn entry(&self, s: SessionRef) -> impl FnMut() -> std::io::Result<()> + Send + Sync + 'static {
+        let procs = self.cgroup_procs(s);
+        let limits = self.limits.clone();
+        let owner = self.owner(s);
+        move || enter(&procs, &limits, owner)
+    }
+
+    fn cgroup_procs(&self, s: SessionRef) -> Vec<CString> {
+        match self.cgroups.create(s.uuid) {
+            Ok(files) => files
+                .into_iter()
+                .filter_map(|p| CString::new(p.into_os_string().into_encoded_bytes()).ok())
+                .collect(),
+            Err(e) => {
+                tracing::warn!(session = %s.uuid, "no control group for the session: {e}");
+                Vec::new()
+            }
+        }
+    }
+
+    fn shell_command(&self, s: SessionRef) -> pty_process::Command {
+        let private = self.private(s.uuid);
+        let home = if self.sandboxed {
+            PathBuf::from("/home/user")
+        } else {
+            private.join("home")
+        };
+        let cmd = if self.sandboxed {
+            pty_process::Command::new("bwrap").args(self.bwrap_args(s)).args([
+                "/bin/bash",
+                "--rcfile",
+                "/opt/webide/bashrc",
+                "-i",
+            ])
+        } else {
+            pty_process::Command::new("/bin/bash")
+                .args(["--rcfile".as_ref(), self.rc.as_os_str(), "-i".as_ref()])
+                .current_dir(self.workspace(s.uuid))
+        };
+        cmd.env_clear()
+            .env("TERM", "xterm-256color")
+            .env("COLORTERM", "truecolor")
+            .env("LANG", "C.UTF-8")
+            .env("LC_ALL", "C.UTF-8")
+            .env("HOME", home)
+            .env("USER", "user")
+            .env("SHELL", "/bin/bash")
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .kill_on_drop(true)
+    }
+}
+
+fn mode_of(path: &Path) -> std::io::Result<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    Ok(std::fs::metadata(path)?.permissions().mode() & 0o7777)
+}
+
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+/// Runs in the forked child, between fork and exec.
+fn enter(procs: &[CString], limits: &Limits, owner: Option<(u32, u32)>) -> std::io::Result<()> {
+    use rustix::fs::{Mode, OFlags};
+    for file in procs {
+        let fd = rustix::fs::open(file.as_c_str(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
+        rustix::io::write(&fd, b"0")?;
+    }
+    let set = |r, v: u64| setrlimit(r, v, v).map_err(std::io::Error::from);
+    set(Resource::RLIMIT_DATA, limits.memory_bytes)?;
+    set(Resource::RLIMIT_FSIZE, limits.file_bytes)?;
+    set(Resource::RLIMIT_CPU, limits.cpu_secs)?;
+    set(Resource::RLIMIT_CORE, 0)?;
+    if let Some((uid, gid)) = owner {
+        // Counted per user: with a user per session it caps this session alone.
+        set(Resource::RLIMIT_NPROC, limits.processes)?;
+        nix::unistd::setgroups(&[]).map_err(std::io::Error::from)?;
+        nix::unistd::setgid(gid.into()).map_err(std::io::Error::from)?;
+        nix::unistd::setuid(uid.into()).map_err(std::io::Error::from)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Runner for LocalRunner {
+    async fn start(&self, s: SessionRef) -> Result<(), RunnerError> {
+        self.prepare(s)
+    }
+
+    async fn scan(&self, s: SessionRef) -> Result<Vec<Entry>, RunnerError> {
+        let c = self.confined(s)?;
+        Ok(tokio::task::spawn_blocking(move || c.scan())
+            .await
+            .map_err(|e| RunnerError::Io(std::io::Error::other(e)))??)
+    }
+
+    async fn read(
+        &self,
+        s: SessionRef,
+        paths: Vec<String>,
+        max: u64,
+    ) -> Result<Vec<(String, Option<Vec<u8>>)>, RunnerError> {
+        let c = self.confined(s)?;
+        tokio::task::spawn_blocking(move || {
+            paths
+                .into_iter()
+                .map(|p| {
+                    let bytes = match c.read(&p, max) {
+                        Ok(b) => b,
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                        Err(e) => return Err(e),
+                    };
+                    Ok((p, bytes))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| RunnerError::Io(std::io::Error::other(e)))?
+        .map_err(RunnerError::Io)
+    }
+
+    async fn apply(&self, s: SessionRef, ops: Vec<FsOp>) -> Result<Vec<Entry>, RunnerError> {
+        let c = self.confined(s)?;
+        tokio::task::spawn_blocking(move || {
+            let mut written = Vec::new();
+            for op in ops {
+                match op {
+                    FsOp::Write { path, content } => written.push(c.write(&path, &content)?),
+                    FsOp::Mkdir { path } => c.mkdir_all(&path)?,
+                    FsOp::Remove { path } => c.remove(&path)?,
+                    FsOp::Rename { from, to } => c.rename(&from, &to)?,
+                }
+            }
+            Ok(written)
+        })
+        .await
+        .map_err(|e| RunnerError::Io(std::io::Error::other(e)))?
+    }
+
+    async fn open_shell(&self, s: SessionRef, size: TermSize) -> Result<Shell, RunnerError> {
+        self.prepare(s)?;
+        let (pty, pts) = pty_process::open().map_err(|e| RunnerError::Start(e.to_string()))?;
+        pty.resize(pty_process::Size::new(size.rows, size.cols))
+            .map_err(|e| RunnerError::Start(e.to_string()))?;
+        let ctl: OwnedFd = rustix::io::dup(&pty).map_err(std::io::Error::from)?;
+        // SAFETY: `enter` makes system calls only, on data prepared before the fork.
+        let cmd = unsafe { self.shell_command(s).pre_exec(self.entry(s)) };
+        let child = cmd
+            .spawn(pts)
+            .map_err(|e| RunnerError::Start(format!("cannot start the shell: {e}")))?;
+        let pid = child.id().unwrap_or(0) as i32;
+        let (output, input) = pty.into_split();
+        Ok(Shell {
+            output: Box::new(output),
+            input: Box::new(input),
+            control: Box::new(LocalShell {
+                pty: ctl,
+                pid,
+                child: tokio::sync::Mutex::new(child),
+            }),
+        })
+    }
+
+    fn watch(
+        &self,
+        s: SessionRef,
+        tx: tokio::sync::mpsc::Sender<()>,
+    ) -> Option<Box<dyn Send + Sync>> {
+        use notify::Watcher;
+        let config = notify::Config::default().with_follow_symlinks(false);
+        let handler = move |res: notify::Result<notify::Event>| {
+            if res.is_ok() {
+                // Full means a sync is already due: nothing is lost.
+                let _ = tx.try_send(());
+            }
+        };
+        let mut watcher = match notify::RecommendedWatcher::new(handler, config) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!("no file watcher, changes sync after commands only: {e}");
+                return None;
+            }
+        };
+        if let Err(e) = watcher.watch(&self.workspace(s.uuid), notify::RecursiveMode::Recursive) {
+            tracing::warn!("no file watcher, changes sync after commands only: {e}");
+            return None;
+        }
+        Some(Box::new(watcher))
+    }
+
+    async fn stop(&self, s: SessionRef) {
+        let cgroups = self.cgroups.clone();
+        let _ = tokio::task::spawn_blocking(move || cgroups.remove(s.uuid)).await;
+    }
+
+    async fn known(&self) -> Vec<Uuid> {
+        let mut all = self.cgroups.leftovers();
+        if let Ok(dir) = std::fs::read_dir(&self.workspaces) {
+            all.extend(dir.filter_map(|e| e.ok()?.file_name().into_string().ok()?.parse::<Uuid>().ok()));
+        }
+        all.sort();
+        all.dedup();
+        all.retain(|u| !u.is_nil());
+        all
+    }
+
+    async fn forget(&self, uuid: Uuid) {
+        let cgroups = self.cgroups.clone();
+        let dirs = [self.workspace(uuid), self.private(uuid)];
+        let _ = tokio::task::spawn_blocking(move || {
+            cgroups.remove(uuid);
+            for d in dirs {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        })
+        .await;
+    }
+}
+
+struct LocalShell {
+    pty: OwnedFd,
+    /// The `bwrap` (or shell) process; its pid namespace holds the rest.
+    pid: i32,
+    child: tokio::sync::Mutex<tokio::process::Child>,
+}
+
+#[async_trait]
+impl ShellControl for LocalShell {
+    fn resize(&self, size: TermSize) -> std::io::Result<()> {
+        let ws = rustix::termios::Winsize {
+            ws_row: size.rows,
+            ws_col: size.cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        Ok(rustix::termios::tcsetwinsize(&self.pty, ws)?)
+    }
+
+    fn busy(&self) -> bool {
+        descendants(self.pid)
+            .into_iter()
+            .filter(|(_, comm)| comm != "bwrap")
+            .count()
+            > 1
+    }
+
+    async fn wait(&self) -> i32 {
+        use std::os::unix::process::ExitStatusExt;
+        match self.child.lock().await.wait().await {
+            Ok(st) => st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)),
+            Err(_) => -1,
+        }
+    }
+
+    fn kill(&self) {
+        if self.pid > 0 {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+/// Every process below `root` with its command name, from /proc.
+fn descendants(root: i32) -> Vec<(i32, String)> {
+    let mut parent_of = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_string();
+        let ppid = stat[close + 1..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<i32>().ok())
+            .unwrap_or(0);
+        parent_of.push((pid, ppid, comm));
+    }
+    let mut found = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for (pid, ppid, comm) in &parent_of {
+            if *ppid == p {
+                found.push((*pid, comm.clone()));
+                frontier.push(*pid);
+            }
+        }
+    }
+    found
+}

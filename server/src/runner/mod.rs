@@ -1,0 +1,143 @@
+//! Runners: the environment of one session, where its files live next to its
+//! shells. `local` runs shells under bubblewrap on this machine; other runners
+//! implement the same trait.
+
+pub mod cgroup;
+pub mod confined;
+pub mod local;
+
+use async_trait::async_trait;
+use std::io;
+use tokio::io::{AsyncRead, AsyncWrite};
+use uuid::Uuid;
+
+/// Which session a runner works for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionRef {
+    pub uuid: Uuid,
+    /// The database id; the local runner derives the sandbox's user id from it.
+    pub id: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Folder,
+}
+
+impl EntryKind {
+    pub fn of(mode: u32) -> Option<Self> {
+        match mode & libc_mode::S_IFMT {
+            libc_mode::S_IFREG => Some(Self::File),
+            libc_mode::S_IFDIR => Some(Self::Folder),
+            _ => None,
+        }
+    }
+}
+
+mod libc_mode {
+    pub const S_IFMT: u32 = 0o170000;
+    pub const S_IFREG: u32 = 0o100000;
+    pub const S_IFDIR: u32 = 0o040000;
+}
+
+/// One file or folder in a sandbox, with what change detection compares first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub path: String,
+    pub kind: EntryKind,
+    pub size: u64,
+    pub mtime_ns: i128,
+}
+
+impl Entry {
+    pub fn from_stat(path: String, kind: EntryKind, st: &rustix::fs::Stat) -> Self {
+        Self {
+            path,
+            kind,
+            size: if kind == EntryKind::File {
+                st.st_size as u64
+            } else {
+                0
+            },
+            mtime_ns: st.st_mtime as i128 * 1_000_000_000 + st.st_mtime_nsec as i128,
+        }
+    }
+}
+
+/// A change to make in a sandbox.
+#[derive(Debug, Clone)]
+pub enum FsOp {
+    Write { path: String, content: Vec<u8> },
+    Mkdir { path: String },
+    Remove { path: String },
+    Rename { from: String, to: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TermSize {
+    pub cols: u16,
+    pub rows: u16,
+}
+
+impl Default for TermSize {
+    fn default() -> Self {
+        Self { cols: 80, rows: 24 }
+    }
+}
+
+/// A shell on a PTY inside the sandbox.
+pub struct Shell {
+    pub output: Box<dyn AsyncRead + Send + Unpin>,
+    pub input: Box<dyn AsyncWrite + Send + Unpin>,
+    pub control: Box<dyn ShellControl>,
+}
+
+#[async_trait]
+pub trait ShellControl: Send + Sync {
+    fn resize(&self, size: TermSize) -> io::Result<()>;
+    /// Whether anything besides the shell itself runs (a job in the foreground or background).
+    fn busy(&self) -> bool;
+    /// Waits for the shell to end; its exit code (128+n for a signal).
+    async fn wait(&self) -> i32;
+    fn kill(&self);
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error("the sandbox could not start: {0}")]
+    Start(String),
+    #[error("sandbox files: {0}")]
+    Io(#[from] io::Error),
+}
+
+#[async_trait]
+pub trait Runner: Send + Sync + 'static {
+    /// Prepares the session's environment, reusing what is already there.
+    async fn start(&self, s: SessionRef) -> Result<(), RunnerError>;
+    /// Every file and folder in the sandbox (metadata only).
+    async fn scan(&self, s: SessionRef) -> Result<Vec<Entry>, RunnerError>;
+    /// Contents of `paths`; `None` for a file over `max` bytes or gone.
+    async fn read(
+        &self,
+        s: SessionRef,
+        paths: Vec<String>,
+        max: u64,
+    ) -> Result<Vec<(String, Option<Vec<u8>>)>, RunnerError>;
+    /// Applies `ops` in order; returns the metadata of the files written.
+    async fn apply(&self, s: SessionRef, ops: Vec<FsOp>) -> Result<Vec<Entry>, RunnerError>;
+    async fn open_shell(&self, s: SessionRef, size: TermSize) -> Result<Shell, RunnerError>;
+    /// Sends a unit down `tx` (debounced by the caller) whenever files may have
+    /// changed outside a command; the returned guard stops watching when dropped.
+    fn watch(
+        &self,
+        s: SessionRef,
+        tx: tokio::sync::mpsc::Sender<()>,
+    ) -> Option<Box<dyn Send + Sync>>;
+    /// Stops everything the session runs; its files stay.
+    async fn stop(&self, s: SessionRef);
+    /// Sessions the runner holds anything for (files, processes).
+    async fn known(&self) -> Vec<Uuid>;
+    /// Removes everything of a session that no longer exists.
+    async fn forget(&self, uuid: Uuid);
+}

@@ -1,0 +1,235 @@
+//! One terminal: a shell from the runner, the task that reads its output (keeping
+//! a bounded scrollback and finding command boundaries), and at most one socket
+//! attached to it at a time. A socket that goes away leaves the shell running;
+//! the next one to attach gets the scrollback replayed.
+
+pub mod osc;
+pub mod ws;
+
+use crate::runner::{Shell, ShellControl, TermSize};
+use bytes::Bytes;
+use osc::{Mark, Scanner};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, watch};
+
+/// Output kept for a socket that reattaches.
+const SCROLLBACK_BYTES: usize = 256 * 1024;
+/// Chunks queued for a socket before the shell is made to wait: with reads of
+/// at most 64 KiB this bounds a terminal's buffered output to about 2 MiB.
+const SOCKET_QUEUE: usize = 32;
+const READ_BYTES: usize = 64 * 1024;
+/// Output kept per command in the history.
+pub const HISTORY_OUTPUT_BYTES: usize = 64 * 1024;
+
+/// A command that ended, for the history and the sync.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub command: String,
+    pub output: Vec<u8>,
+    pub truncated: bool,
+    pub exit_code: Option<i32>,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: chrono::DateTime<chrono::Utc>,
+}
+
+struct Running {
+    command: String,
+    output: Vec<u8>,
+    truncated: bool,
+    started_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Running {
+    fn capture(&mut self, bytes: &[u8]) {
+        let room = HISTORY_OUTPUT_BYTES.saturating_sub(self.output.len());
+        self.output.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.truncated |= bytes.len() > room;
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    scrollback: VecDeque<u8>,
+    subscriber: Option<(u64, mpsc::Sender<Bytes>)>,
+    next_token: u64,
+    detached_at: Option<Instant>,
+}
+
+pub struct Terminal {
+    pub id: u32,
+    input: mpsc::Sender<Bytes>,
+    control: Arc<dyn ShellControl>,
+    shared: Mutex<Shared>,
+    exit: watch::Receiver<Option<i32>>,
+}
+
+/// What a socket gets when it attaches: the scrollback, then live output.
+pub struct Attachment {
+    pub replay: Vec<u8>,
+    pub output: mpsc::Receiver<Bytes>,
+    pub token: u64,
+}
+
+impl Terminal {
+    /// Starts the tasks that move bytes between the shell and its sockets;
+    /// `finished` hears of every command that ends.
+    pub fn start(id: u32, shell: Shell, finished: mpsc::UnboundedSender<Finished>) -> Arc<Self> {
+        let (input_tx, mut input_rx) = mpsc::channel::<Bytes>(64);
+        let (exit_tx, exit_rx) = watch::channel(None);
+        let control: Arc<dyn ShellControl> = Arc::from(shell.control);
+        let term = Arc::new(Self {
+            id,
+            input: input_tx,
+            control: control.clone(),
+            shared: Mutex::new(Shared {
+                detached_at: Some(Instant::now()),
+                ..Default::default()
+            }),
+            exit: exit_rx,
+        });
+        let mut writer = shell.input;
+        tokio::spawn(async move {
+            while let Some(bytes) = input_rx.recv().await {
+                if writer.write_all(&bytes).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let reader = term.clone();
+        tokio::spawn(async move {
+            reader.pump(shell.output, finished).await;
+            let code = control.wait().await;
+            let _ = exit_tx.send(Some(code));
+        });
+        term
+    }
+
+    async fn pump(
+        &self,
+        mut output: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+        finished: mpsc::UnboundedSender<Finished>,
+    ) {
+        let mut buf = vec![0u8; READ_BYTES];
+        let mut scanner = Scanner::default();
+        let mut marks = Vec::new();
+        let mut line = None;
+        let mut running: Option<Running> = None;
+        loop {
+            // The PTY reports EIO once the shell and everything holding it are gone.
+            let n = match output.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let chunk = &buf[..n];
+            scanner.feed(chunk, &mut marks);
+            let mut pos = 0;
+            for (end, mark) in marks.drain(..) {
+                if let Some(r) = &mut running {
+                    r.capture(&chunk[pos..end.max(pos)]);
+                }
+                pos = end.max(pos);
+                match mark {
+                    Mark::CommandLine(l) => line = Some(l),
+                    Mark::CommandStart => {
+                        running = Some(Running {
+                            command: line.take().unwrap_or_default(),
+                            output: Vec::new(),
+                            truncated: false,
+                            started_at: chrono::Utc::now(),
+                        })
+                    }
+                    Mark::CommandEnd(code) => {
+                        if let Some(r) = running.take() {
+                            let _ = finished.send(Finished {
+                                command: r.command,
+                                output: r.output,
+                                truncated: r.truncated,
+                                exit_code: code,
+                                started_at: r.started_at,
+                                finished_at: chrono::Utc::now(),
+                            });
+                        }
+                    }
+                    Mark::Prompt => {}
+                }
+            }
+            if let Some(r) = &mut running {
+                r.capture(&chunk[pos..]);
+            }
+            let bytes = Bytes::copy_from_slice(chunk);
+            let subscriber = {
+                let mut shared = self.shared.lock().expect("terminal lock");
+                let sb = &mut shared.scrollback;
+                sb.extend(bytes.iter());
+                let excess = sb.len().saturating_sub(SCROLLBACK_BYTES);
+                sb.drain(..excess);
+                shared.subscriber.clone()
+            };
+            // Waiting here is the backpressure: a slow socket slows the shell.
+            if let Some((token, tx)) = subscriber {
+                if tx.send(bytes).await.is_err() {
+                    self.detach(token);
+                }
+            }
+        }
+    }
+
+    /// Attaches a socket, replacing any other; the replaced one's queue closes.
+    pub fn attach(&self) -> Attachment {
+        let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
+        let mut shared = self.shared.lock().expect("terminal lock");
+        shared.next_token += 1;
+        let token = shared.next_token;
+        shared.subscriber = Some((token, tx));
+        shared.detached_at = None;
+        let (a, b) = shared.scrollback.as_slices();
+        Attachment {
+            replay: [a, b].concat(),
+            output: rx,
+            token,
+        }
+    }
+
+    pub fn detach(&self, token: u64) {
+        let mut shared = self.shared.lock().expect("terminal lock");
+        if shared.subscriber.as_ref().is_some_and(|(t, _)| *t == token) {
+            shared.subscriber = None;
+            shared.detached_at = Some(Instant::now());
+        }
+    }
+
+    /// How long no socket has been attached, if none is.
+    pub fn detached_for(&self) -> Option<Duration> {
+        let shared = self.shared.lock().expect("terminal lock");
+        shared.detached_at.map(|t| t.elapsed())
+    }
+
+    pub async fn write(&self, bytes: Bytes) {
+        let _ = self.input.send(bytes).await;
+    }
+
+    pub fn resize(&self, size: TermSize) {
+        if let Err(e) = self.control.resize(size) {
+            tracing::debug!(term = self.id, "resize failed: {e}");
+        }
+    }
+
+    pub fn busy(&self) -> bool {
+        self.exit_code().is_none() && self.control.busy()
+    }
+
+    pub fn exit_code(&self) -> Option<i32> {
+        *self.exit.borrow()
+    }
+
+    pub fn exited(&self) -> watch::Receiver<Option<i32>> {
+        self.exit.clone()
+    }
+
+    pub fn kill(&self) {
+        self.control.kill();
+    }
+}

@@ -1,0 +1,336 @@
+//! The life of each session's sandbox: started by its first terminal (its files
+//! written in from Postgres), shared by all its terminals, synced back after
+//! every command and on file changes, and stopped once it has had no socket and
+//! nothing running for the idle time. Also the news of file changes that open
+//! pages subscribe to.
+
+use crate::runner::{FsOp, Runner, RunnerError, SessionRef, TermSize};
+use crate::sync::{self, Manifest};
+use crate::terminal::{osc, Finished, Terminal};
+use app::state::{FileChange, WorkspaceHooks};
+use serde::Serialize;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, mpsc};
+use tracing::Instrument;
+use uuid::Uuid;
+
+/// Watcher events are gathered this long before a sync, so a burst is one sync.
+const WATCH_DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// News for the pages that have a session open.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Files changed (by the terminal or another page): reload the tree.
+    Tree { paths: Vec<String> },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kick {
+    /// A command ended: sync now.
+    Now,
+    /// The watcher saw something: sync after the debounce.
+    Soon,
+}
+
+/// A session whose sandbox is running.
+pub struct Live {
+    pub session: SessionRef,
+    terminals: Mutex<HashMap<u32, Arc<Terminal>>>,
+    manifest: tokio::sync::Mutex<Manifest>,
+    kick: mpsc::Sender<Kick>,
+    finished: mpsc::UnboundedSender<Finished>,
+    idle_since: Mutex<Instant>,
+    _watcher: Option<Box<dyn Send + Sync>>,
+}
+
+pub struct Workspaces {
+    runner: Arc<dyn Runner>,
+    pool: PgPool,
+    max_file_bytes: u64,
+    idle: Duration,
+    live: tokio::sync::Mutex<HashMap<Uuid, Arc<Live>>>,
+    news: Mutex<HashMap<Uuid, broadcast::Sender<Event>>>,
+    next_term: AtomicU32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error(transparent)]
+    Runner(#[from] RunnerError),
+    #[error("syncing the files: {0}")]
+    Sync(#[from] sync::SyncError),
+}
+
+impl Workspaces {
+    pub fn new(runner: Arc<dyn Runner>, pool: PgPool, max_file_bytes: usize, idle: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            runner,
+            pool,
+            max_file_bytes: max_file_bytes as u64,
+            idle,
+            live: Default::default(),
+            news: Default::default(),
+            next_term: AtomicU32::new(1),
+        })
+    }
+
+    /// Removes what the runner holds for sessions that no longer exist, then
+    /// culls idle sandboxes every few seconds until the server stops.
+    pub async fn start(self: &Arc<Self>) -> Result<(), sqlx::Error> {
+        let known = self.runner.known().await;
+        let existing: Vec<Uuid> =
+            sqlx::query_scalar("SELECT uuid FROM code_sessions WHERE uuid = ANY($1)")
+                .bind(&known)
+                .fetch_all(&self.pool)
+                .await?;
+        for uuid in known.iter().filter(|u| !existing.contains(u)) {
+            tracing::info!(session = %uuid, "removing the sandbox of a deleted session");
+            self.runner.forget(*uuid).await;
+        }
+        for uuid in existing {
+            // Processes an earlier run left in control groups.
+            self.runner.stop(SessionRef { uuid, id: 0 }).await;
+        }
+        let me = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let period = Duration::from_secs(2);
+            loop {
+                tokio::time::sleep(period).await;
+                let Some(me) = me.upgrade() else { break };
+                me.cull().await;
+            }
+        });
+        Ok(())
+    }
+
+    /// The session's running sandbox, starting it (and writing its files in) if needed.
+    pub async fn open(self: &Arc<Self>, s: SessionRef) -> Result<Arc<Live>, WorkspaceError> {
+        let mut live = self.live.lock().await;
+        if let Some(l) = live.get(&s.uuid) {
+            return Ok(l.clone());
+        }
+        let span = tracing::info_span!("sandbox", session = %s.uuid);
+        let started = Instant::now();
+        self.runner.start(s).instrument(span.clone()).await?;
+        let mut manifest = Manifest::default();
+        let ops = sync::push_all(&*self.runner, &self.pool, s, self.max_file_bytes, &mut manifest)
+            .instrument(span.clone())
+            .await?;
+        let (kick_tx, kick_rx) = mpsc::channel(1);
+        let watch_tx = kick_tx.clone();
+        let (watch_raw_tx, mut watch_raw_rx) = mpsc::channel(1);
+        tokio::spawn(async move {
+            while watch_raw_rx.recv().await.is_some() {
+                let _ = watch_tx.try_send(Kick::Soon);
+            }
+        });
+        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+        let l = Arc::new(Live {
+            session: s,
+            terminals: Default::default(),
+            manifest: tokio::sync::Mutex::new(manifest),
+            kick: kick_tx,
+            finished: finished_tx,
+            idle_since: Mutex::new(Instant::now()),
+            _watcher: self.runner.watch(s, watch_raw_tx),
+        });
+        tokio::spawn(self.clone().sync_loop(l.clone(), kick_rx).instrument(span.clone()));
+        tokio::spawn(self.clone().history_loop(l.clone(), finished_rx).instrument(span.clone()));
+        span.in_scope(|| tracing::info!(ops, ms = started.elapsed().as_millis() as u64, "sandbox started"));
+        live.insert(s.uuid, l.clone());
+        Ok(l)
+    }
+
+    /// Reattaches to terminal `id` if it is still there, or opens a new shell.
+    pub async fn terminal(
+        self: &Arc<Self>,
+        live: &Arc<Live>,
+        id: Option<u32>,
+        size: TermSize,
+    ) -> Result<(Arc<Terminal>, bool), WorkspaceError> {
+        if let Some(t) = id.and_then(|id| live.terminals.lock().expect("lock").get(&id).cloned()) {
+            if t.exit_code().is_none() {
+                t.resize(size);
+                return Ok((t, true));
+            }
+        }
+        let shell = self.runner.open_shell(live.session, size).await?;
+        let id = self.next_term.fetch_add(1, Ordering::Relaxed);
+        let term = Terminal::start(id, shell, live.finished.clone());
+        live.terminals.lock().expect("lock").insert(id, term.clone());
+        Ok((term, false))
+    }
+
+    /// Syncs the sandbox back whenever kicked; kicks that come while a sync runs
+    /// are folded into the next.
+    async fn sync_loop(self: Arc<Self>, live: Arc<Live>, mut kicks: mpsc::Receiver<Kick>) {
+        while let Some(kick) = kicks.recv().await {
+            if matches!(kick, Kick::Soon) {
+                tokio::time::sleep(WATCH_DEBOUNCE).await;
+            }
+            while kicks.try_recv().is_ok() {}
+            let started = Instant::now();
+            let mut manifest = live.manifest.lock().await;
+            match sync::pull(&*self.runner, &self.pool, live.session, self.max_file_bytes, &mut manifest).await {
+                Ok(paths) if !paths.is_empty() => {
+                    tracing::debug!(
+                        changed = paths.len(),
+                        ms = started.elapsed().as_secs_f64() * 1e3,
+                        "synced back"
+                    );
+                    self.tell(live.session.uuid, Event::Tree { paths });
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("sync back failed: {e}"),
+            }
+        }
+    }
+
+    /// Records each finished command and syncs after it.
+    async fn history_loop(self: Arc<Self>, live: Arc<Live>, mut done: mpsc::UnboundedReceiver<Finished>) {
+        while let Some(f) = done.recv().await {
+            let _ = live.kick.try_send(Kick::Now);
+            let result = sqlx::query(
+                "INSERT INTO terminal_commands
+                     (session_id, command, output, output_truncated, exit_code, started_at, finished_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(live.session.id)
+            .bind(&f.command)
+            .bind(osc::plain_text(&f.output).replace('\0', ""))
+            .bind(f.truncated)
+            .bind(f.exit_code)
+            .bind(f.started_at)
+            .bind(f.finished_at)
+            .execute(&self.pool)
+            .await;
+            if let Err(e) = result {
+                tracing::warn!("recording a command: {e}");
+            }
+        }
+    }
+
+    /// Stops terminals nobody has been attached to for the idle time and that run
+    /// nothing but their shell, then sandboxes left without terminals.
+    async fn cull(&self) {
+        let mut stopped = Vec::new();
+        {
+            let mut live = self.live.lock().await;
+            live.retain(|_, l| {
+                let mut terms = l.terminals.lock().expect("lock");
+                terms.retain(|_, t| {
+                    let idle = t.detached_for().is_some_and(|d| d >= self.idle);
+                    let keep = t.exit_code().is_none() && !(idle && !t.busy());
+                    if !keep {
+                        t.kill();
+                    }
+                    keep
+                });
+                let mut since = l.idle_since.lock().expect("lock");
+                if !terms.is_empty() {
+                    *since = Instant::now();
+                    return true;
+                }
+                let keep = since.elapsed() < self.idle;
+                if !keep {
+                    stopped.push(l.session);
+                }
+                keep
+            });
+        }
+        for s in stopped {
+            tracing::info!(session = %s.uuid, "stopping an idle sandbox");
+            self.runner.stop(s).await;
+        }
+    }
+
+    /// Kills every shell, stops every sandbox and ends the news streams: the
+    /// server is going down.
+    pub async fn shutdown(&self) {
+        self.news.lock().expect("lock").clear();
+        let all: Vec<Arc<Live>> = self.live.lock().await.drain().map(|(_, l)| l).collect();
+        for l in all {
+            for t in l.terminals.lock().expect("lock").values() {
+                t.kill();
+            }
+            self.runner.stop(l.session).await;
+        }
+    }
+
+    pub fn subscribe(&self, uuid: Uuid) -> broadcast::Receiver<Event> {
+        let mut news = self.news.lock().expect("lock");
+        news.retain(|_, tx| tx.receiver_count() > 0);
+        news.entry(uuid)
+            .or_insert_with(|| broadcast::channel(64).0)
+            .subscribe()
+    }
+
+    fn tell(&self, uuid: Uuid, event: Event) {
+        if let Some(tx) = self.news.lock().expect("lock").get(&uuid) {
+            let _ = tx.send(event);
+        }
+    }
+
+    async fn mirror(&self, uuid: Uuid, change: FileChange) {
+        let changed = match &change {
+            FileChange::Written { path, .. } | FileChange::Folder { path } | FileChange::Deleted { path } => {
+                vec![path.clone()]
+            }
+            FileChange::Moved { from, to } => vec![from.clone(), to.clone()],
+            FileChange::SessionDeleted => {
+                if let Some(l) = self.live.lock().await.remove(&uuid) {
+                    for t in l.terminals.lock().expect("lock").values() {
+                        t.kill();
+                    }
+                }
+                self.runner.forget(uuid).await;
+                return;
+            }
+        };
+        let live = self.live.lock().await.get(&uuid).cloned();
+        if let Some(l) = live {
+            // Held across the write so a sync cannot read a half-made change.
+            let mut manifest = l.manifest.lock().await;
+            let (op, hash) = match change {
+                FileChange::Written { path, content, hash } => {
+                    (FsOp::Write { path, content: content.into_bytes() }, Some(hash))
+                }
+                FileChange::Folder { path } => {
+                    manifest.folder(&path);
+                    (FsOp::Mkdir { path }, None)
+                }
+                FileChange::Moved { from, to } => {
+                    manifest.moved(&from, &to);
+                    (FsOp::Rename { from, to }, None)
+                }
+                FileChange::Deleted { path } => {
+                    manifest.forget(&path);
+                    (FsOp::Remove { path }, None)
+                }
+                FileChange::SessionDeleted => unreachable!("handled above"),
+            };
+            match self.runner.apply(l.session, vec![op]).await {
+                Ok(written) => {
+                    if let (Some(e), Some(h)) = (written.first(), hash) {
+                        manifest.wrote(e, h);
+                    }
+                }
+                Err(e) => tracing::warn!(session = %uuid, "mirroring into the sandbox: {e}"),
+            }
+        }
+        self.tell(uuid, Event::Tree { paths: changed });
+    }
+}
+
+impl WorkspaceHooks for Workspaces {
+    fn changed(&self, session: Uuid, change: FileChange) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(self.mirror(session, change))
+    }
+}

@@ -1,0 +1,167 @@
+//! Terminals over the real socket: a real shell on a PTY in the bubblewrap
+//! sandbox, its history, reattaching, and the two-way file sync with Postgres.
+
+mod common;
+
+use common::{eventually, refused, router, serve, Client, Term};
+use serde_json::json;
+use sqlx::PgPool;
+
+const CONTENT: &str =
+    "SELECT content FROM workspace_items WHERE session_uuid = $1 AND full_path = 'new.txt'";
+
+#[sqlx::test(migrations = "../migrations")]
+async fn commands_resize_history_and_reattach(pool: PgPool) {
+    let app = router(pool.clone());
+    let addr = serve(app.clone()).await;
+    let mut c = Client::register(&app, "alice").await;
+    let session = c.session().await;
+
+    let mut t = Term::open(addr, &c, &session, None).await;
+    t.prompt().await;
+    assert!(t.run("echo hi-$((1+2))").await.contains("hi-3"));
+    t.resize(100, 40).await;
+    let size = t.run("stty size").await;
+    assert!(size.contains("40 100"), "{size:?}");
+    assert!(t.run("echo $TERM; pwd; id -u").await.contains("xterm-256color\n/app\n"));
+    t.run("false").await;
+    t.run("echo 'a;b' | cat").await;
+
+    let history = c
+        .ok("/api/terminal/history", json!({"session": session}))
+        .await;
+    let rows = history.as_array().unwrap();
+    let find = |cmd: &str| {
+        rows.iter()
+            .find(|r| r["command"] == cmd)
+            .unwrap_or_else(|| panic!("{cmd} not in {history}"))
+    };
+    assert_eq!(find("echo hi-$((1+2))")["exit_code"], 0);
+    assert_eq!(find("echo hi-$((1+2))")["output"], "hi-3\n");
+    assert_eq!(find("false")["exit_code"], 1);
+    assert_eq!(find("echo 'a;b' | cat")["output"], "a;b\n");
+    assert_eq!(rows[0]["command"], "echo 'a;b' | cat", "newest first");
+
+    // A dropped socket leaves the shell; reattaching replays its output.
+    let id = t.id;
+    t.run("export KEPT=yes").await;
+    drop(t);
+    let mut again = Term::open(addr, &c, &session, Some(id)).await;
+    assert_eq!(again.id, id);
+    again.expect("hi-3").await;
+    again.expect("export KEPT=yes").await;
+    again.prompt().await;
+    assert!(again.run("echo $KEPT").await.contains("yes"));
+
+    // Two terminals share the sandbox's files.
+    let mut other = Term::open(addr, &c, &session, None).await;
+    assert_ne!(other.id, id);
+    other.prompt().await;
+    other.run("echo shared > s.txt").await;
+    assert!(again.run("cat s.txt").await.contains("shared"));
+
+    // The shell exiting ends the socket with its code.
+    again.send(b"exit 7\r").await;
+    assert_eq!(again.control("exit").await["code"], 7);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn sockets_need_the_owner(pool: PgPool) {
+    let app = router(pool.clone());
+    let addr = serve(app.clone()).await;
+    let mut alice = Client::register(&app, "alice").await;
+    let session = alice.session().await;
+    let bob = Client::register(&app, "bob").await;
+    assert_eq!(refused(addr, &session, None).await, 401);
+    assert_eq!(refused(addr, &session, bob.cookie.as_deref()).await, 404);
+    let missing = uuid::Uuid::new_v4().to_string();
+    assert_eq!(refused(addr, &missing, alice.cookie.as_deref()).await, 404);
+    alice
+        .fails(
+            "/api/terminal/history",
+            json!({"session": session, "limit": 0}),
+            422,
+        )
+        .await;
+    let mut bob = bob;
+    bob.fails("/api/terminal/history", json!({"session": session}), 404)
+        .await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn files_flow_both_ways(pool: PgPool) {
+    let app = router(pool.clone());
+    let addr = serve(app.clone()).await;
+    let mut c = Client::register(&app, "alice").await;
+    let session = c.session().await;
+    let mut t = Term::open(addr, &c, &session, None).await;
+    t.prompt().await;
+
+    // The session's starter file was written into the sandbox.
+    assert!(t.run("ls").await.contains("main.py"));
+
+    // Made, changed and deleted in the terminal: Postgres follows.
+    t.run("echo hello > new.txt && mkdir -p d/e && echo x > d/e/f.txt").await;
+    eventually(&pool, CONTENT, &session, Some("hello\n")).await;
+    let tree = c.ok("/api/files/tree", json!({"session": session})).await;
+    let paths: Vec<_> = tree.as_array().unwrap().iter().map(|i| i["path"].as_str().unwrap()).collect();
+    assert!(paths.contains(&"d/e/f.txt") && paths.contains(&"d/e"), "{paths:?}");
+    t.run("echo more >> new.txt").await;
+    eventually(&pool, CONTENT, &session, Some("hello\nmore\n")).await;
+    t.run("rm -r d new.txt").await;
+    eventually(&pool, CONTENT, &session, None).await;
+    let tree = c.ok("/api/files/tree", json!({"session": session})).await;
+    assert!(!tree.to_string().contains("d/e"), "{tree}");
+
+    // A background process's change arrives through the watcher, not a command end.
+    t.run("(sleep 0.3; echo late > new.txt) &").await;
+    eventually(&pool, CONTENT, &session, Some("late\n")).await;
+
+    // Binary files and links stay in the sandbox only.
+    t.run("printf '\\xff\\xfe' > bin.dat; ln -s /etc/passwd link; echo ok > after.txt").await;
+    eventually(
+        &pool,
+        "SELECT content FROM workspace_items WHERE session_uuid = $1 AND full_path = 'after.txt'",
+        &session,
+        Some("ok\n"),
+    )
+    .await;
+    let tree = c.ok("/api/files/tree", json!({"session": session})).await;
+    assert!(!tree.to_string().contains("bin.dat") && !tree.to_string().contains("link"));
+
+    // Saved through the API: in the sandbox at once.
+    let read = c
+        .ok("/api/files/read", json!({"session": session, "path": "main.py"}))
+        .await;
+    c.ok(
+        "/api/files/save",
+        json!({"session": session, "path": "main.py", "content": "print('saved')\n", "base_hash": read["hash"]}),
+    )
+    .await;
+    assert!(t.run("cat main.py").await.contains("print('saved')"));
+    c.ok("/api/files/move", json!({"session": session, "from": "main.py", "to": "src/app.py"}))
+        .await;
+    assert!(t.run("cat src/app.py").await.contains("print('saved')"));
+    c.ok("/api/files/create", json!({"session": session, "path": "empty", "kind": "folder"}))
+        .await;
+    c.ok("/api/files/delete", json!({"session": session, "path": "src"}))
+        .await;
+    let ls = t.run("ls -F").await;
+    assert!(ls.contains("empty/") && !ls.contains("src"), "{ls}");
+
+    // Postgres wins when the sandbox opens again (as after a restart).
+    let app2 = router(pool.clone());
+    let addr2 = serve(app2).await;
+    t.run("echo stray > stray.txt; echo 1 > after.txt").await;
+    eventually(
+        &pool,
+        "SELECT content FROM workspace_items WHERE session_uuid = $1 AND full_path = 'after.txt'",
+        &session,
+        Some("1\n"),
+    )
+    .await;
+    let mut t2 = Term::open(addr2, &c, &session, None).await;
+    t2.prompt().await;
+    let ls = t2.run("ls; cat after.txt").await;
+    assert!(ls.contains("stray.txt") && ls.contains("bin.dat") && ls.contains("\n1\n"), "{ls}");
+}
