@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 /// First user id of the per-session ids used when the server runs as root.
 const UID_BASE: u32 = 200_000;
-const UID_SPAN: i64 = 100_000;
+const UID_SPAN: u128 = 100_000;
 const SHELL_RC: &str = include_str!("bashrc.sh");
 
 #[derive(Debug, Clone)]
@@ -52,9 +52,12 @@ impl LocalRunner {
             set_mode(dir, 0o711)?;
         }
         set_mode(&data_dir, mode_of(&data_dir)? | 0o111)?;
+        // Written aside and renamed: shells starting now must never see half a file.
         let rc = sandboxes.join("bashrc");
-        std::fs::write(&rc, SHELL_RC)?;
-        set_mode(&rc, 0o644)?;
+        let tmp = sandboxes.join(format!(".bashrc-{}", Uuid::new_v4().simple()));
+        std::fs::write(&tmp, SHELL_RC)?;
+        set_mode(&tmp, 0o644)?;
+        std::fs::rename(&tmp, &rc)?;
         let runner = Self {
             cgroups: Cgroups::detect(limits.memory_bytes, limits.processes),
             workspaces,
@@ -83,7 +86,7 @@ impl LocalRunner {
     /// work fails at start with bwrap's own words rather than at the first terminal.
     fn probe(&self) -> Result<(), RunnerError> {
         let probe = SessionRef {
-            uuid: Uuid::nil(),
+            uuid: Uuid::new_v4(),
             id: 0,
         };
         self.prepare(probe)?;
@@ -95,6 +98,8 @@ impl LocalRunner {
         }
         let out = cmd.output();
         self.cgroups.remove(probe.uuid);
+        let _ = std::fs::remove_dir_all(self.workspace(probe.uuid));
+        let _ = std::fs::remove_dir_all(self.private(probe.uuid));
         let out = out.map_err(|e| {
             RunnerError::Start(format!(
                 "bubblewrap (bwrap) cannot run: {e}; install the `bubblewrap` package, \
@@ -121,7 +126,8 @@ impl LocalRunner {
 
     fn owner(&self, s: SessionRef) -> Option<(u32, u32)> {
         self.per_session_uid.then(|| {
-            let id = UID_BASE + s.id.rem_euclid(UID_SPAN) as u32;
+            // From the public id, so it stays the same across restarts and databases.
+            let id = UID_BASE + (s.uuid.as_u128() % UID_SPAN) as u32;
             (id, id)
         })
     }
@@ -419,7 +425,6 @@ impl Runner for LocalRunner {
         }
         all.sort();
         all.dedup();
-        all.retain(|u| !u.is_nil());
         all
     }
 

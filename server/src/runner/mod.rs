@@ -15,7 +15,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SessionRef {
     pub uuid: Uuid,
-    /// The database id; the local runner derives the sandbox's user id from it.
+    /// The database id.
     pub id: i64,
 }
 

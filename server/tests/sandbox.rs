@@ -1,0 +1,135 @@
+//! What the sandbox must hold: no network, no view of the host's secrets, of the
+//! server's data or of other sessions, and runaway programs contained while the
+//! server stays up with bounded memory.
+
+mod common;
+
+use common::{get, router, serve, Client, Term};
+use sqlx::PgPool;
+use std::time::Duration;
+
+fn rss_mib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn isolated_from_host_network_and_other_sessions(pool: PgPool) {
+    let app = router(pool.clone());
+    let addr = serve(app.clone()).await;
+    let mut c = Client::register(&app, "alice").await;
+    let mine = c.session().await;
+    let theirs = c.session().await;
+    let mut other = Term::open(addr, &c, &theirs, None).await;
+    other.prompt().await;
+    other.run("echo secret > theirs.txt; sleep 1000 &").await;
+
+    let mut t = Term::open(addr, &c, &mine, None).await;
+    t.prompt().await;
+    let shadow = t.run("cat /etc/shadow /etc/gshadow 2>&1").await;
+    assert!(!shadow.contains("root:"), "{shadow}");
+    let data = std::env::temp_dir().join("webide-test-sandboxes");
+    let probe = format!(
+        "ls /work /root {0} 2>&1; ls / ; find / -name theirs.txt 2>/dev/null; echo end",
+        data.display()
+    );
+    let out = t.run(&probe).await;
+    assert!(out.contains("ls: cannot access '/work'"), "{out}");
+    assert!(!out.contains("theirs.txt") && !out.contains("workspaces"), "{out}");
+    let ps = t.run("ps -eo comm | grep -c sleep").await;
+    assert_eq!(ps.trim(), "0", "another session's processes are visible");
+    let port = addr.port();
+    let net = t
+        .run(&format!(
+            "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {port}), 2)' 2>&1 | tail -1; \
+             getent hosts example.com || echo no-dns"
+        ))
+        .await;
+    assert!(net.contains("ConnectionRefusedError") && net.contains("no-dns"), "{net}");
+    assert!(t.run("ip -o link 2>/dev/null | grep -vc ' lo:' || true").await.trim() == "0");
+    // The host's system is there, read-only.
+    let ro = t.run("touch /usr/x 2>&1; python3 -c 'print(6*7)'").await;
+    assert!(ro.contains("Read-only file system") && ro.contains("42"), "{ro}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn runaway_programs_are_contained(pool: PgPool) {
+    let app = router(pool.clone());
+    let addr = serve(app.clone()).await;
+    let mut c = Client::register(&app, "alice").await;
+    let session = c.session().await;
+    let mut t = Term::open(addr, &c, &session, None).await;
+    t.prompt().await;
+
+    // Memory: one allocation over the limit fails inside the program.
+    let out = t
+        .run("python3 -c 'b = bytearray(2 * 1024**3)' 2>&1 | tail -1; echo code=${PIPESTATUS[0]}")
+        .await;
+    assert!(out.contains("MemoryError") && out.contains("code=1"), "{out}");
+    // Files: writing past the size limit is refused.
+    let out = t.run("head -c 100M /dev/zero > big 2>&1; echo code=$?; rm -f big").await;
+    assert!(out.contains("code=1") || out.contains("File size limit"), "{out}");
+
+    // A fork bomb runs into the process limit; the server and other sessions carry on.
+    t.send(b":(){ :|:& };:\r").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(get(&app, "/healthz").await.status, 200);
+    let calm = c.session().await;
+    let mut t2 = Term::open(addr, &c, &calm, None).await;
+    t2.prompt().await;
+    assert!(t2.run("echo still-fine").await.contains("still-fine"));
+    let forks = t2.run("ps -e | wc -l").await;
+    assert!(forks.trim().parse::<u32>().unwrap() < 10, "{forks}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn output_floods_keep_server_memory_bounded(pool: PgPool) {
+    let app = router(pool.clone());
+    let addr = serve(app.clone()).await;
+    let mut c = Client::register(&app, "alice").await;
+    let session = c.session().await;
+    let mut t = Term::open(addr, &c, &session, None).await;
+    t.prompt().await;
+    let before = rss_mib();
+
+    // A 1 GB flood to a socket that does not read: the shell is made to wait.
+    t.send(b"head -c 1000000000 /dev/zero | tr '\\0' x\r").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let stalled = rss_mib();
+    // Dropped mid-flood: the terminal keeps only its scrollback.
+    let id = t.id;
+    drop(t);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let detached = rss_mib();
+    assert!(
+        stalled < before + 64 && detached < before + 64,
+        "RSS grew from {before} MiB to {stalled} MiB (slow socket) and {detached} MiB (detached)"
+    );
+    let mut t = Term::open(addr, &c, &session, Some(id)).await;
+    t.send(b"\x03").await;
+    t.send(b"echo back\r").await;
+    t.expect("back\r\n").await;
+}
+
+/// Without bubblewrap the server refuses to start, and says how to go on.
+#[sqlx::test(migrations = "../migrations")]
+async fn refuses_to_run_unsandboxed_silently(pool: PgPool) {
+    let _ = pool;
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    std::fs::write(site.path().join("pkg/webide.js"), "").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["--listen", "127.0.0.1:0", "--site-root"])
+        .arg(site.path())
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("PATH", "/nonexistent")
+        .env("DATABASE_URL", std::env::var("DATABASE_URL").unwrap())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("bubblewrap") && err.contains("--unsandboxed"), "{err}");
+}
