@@ -76,7 +76,7 @@ ensure_build_tools() {
   ensure_wasm_opt
 }
 
-# Browser libraries (Monaco) are served by our own server, from the site's vendor/
+# Browser libraries (Monaco, xterm.js) are served by our own server, from the site's vendor/
 # folder, which cargo-leptos fills from public/.
 ensure_vendor() {
   (cd vendor && { npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
@@ -87,6 +87,14 @@ ensure_vendor() {
     mkdir -p public/vendor/monaco
     cp -r vendor/node_modules/monaco-editor/min/vs public/vendor/monaco/vs
     echo "$v" >public/vendor/monaco/VERSION
+  fi
+  local x=vendor/node_modules/@xterm
+  v=$(node -p 'require("./vendor/node_modules/@xterm/xterm/package.json").version')
+  if [ "$(cat public/vendor/xterm/VERSION 2>/dev/null)" != "$v" ]; then
+    rm -rf public/vendor/xterm
+    mkdir -p public/vendor/xterm
+    cp $x/xterm/lib/xterm.js $x/xterm/css/xterm.css $x/addon-fit/lib/addon-fit.js public/vendor/xterm/
+    echo "$v" >public/vendor/xterm/VERSION
   fi
 }
 

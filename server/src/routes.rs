@@ -1,5 +1,7 @@
 //! The HTTP surface: health probes, server functions, SSR pages and static files.
 
+use crate::terminal::ws::{self, Sockets};
+use crate::workspaces::Workspaces;
 use app::{shell, state::AppState, App, AppError};
 use axum::{
     extract::State,
@@ -8,8 +10,6 @@ use axum::{
     routing::{any, get},
     Router,
 };
-use crate::terminal::ws::{self, Sockets};
-use crate::workspaces::Workspaces;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower_http::{

@@ -2,10 +2,10 @@
 //! signal, then shut down what it started.
 
 use crate::{config::Config, database, embedded_pg::EmbeddedPostgres, routes, Error};
-use app::{state::AppState, BUNDLE_NAME};
-use leptos::config::{Env, LeptosOptions};
 use crate::{runner::local::LocalRunner, workspaces::Workspaces};
+use app::{state::AppState, BUNDLE_NAME};
 use axum::serve::ListenerExt;
+use leptos::config::{Env, LeptosOptions};
 use std::{path::Path, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 
@@ -66,13 +66,10 @@ async fn serve(
         config.max_file_bytes,
         Duration::from_secs(config.idle_secs),
     );
-    workspaces
-        .start()
-        .await
-        .map_err(|source| Error::Database {
-            target: "cleaning up sandboxes".into(),
-            source,
-        })?;
+    workspaces.start().await.map_err(|source| Error::Database {
+        target: "cleaning up sandboxes".into(),
+        source,
+    })?;
     let state = AppState {
         pool: pool.clone(),
         leptos_options,

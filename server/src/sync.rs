@@ -111,7 +111,10 @@ async fn read_changed(
             let text = bytes.and_then(|b| {
                 let h = hash(&b);
                 // Postgres text cannot hold NUL: such files count as binary.
-                String::from_utf8(b).ok().filter(|t| !t.contains('\0')).map(|t| (h, t))
+                String::from_utf8(b)
+                    .ok()
+                    .filter(|t| !t.contains('\0'))
+                    .map(|t| (h, t))
             });
             (p, text)
         })
@@ -149,9 +152,7 @@ pub async fn push_all(
         };
         sandbox.insert(&e.path, (e.kind, h));
     }
-    let sandbox_only = |path: &str| {
-        matches!(sandbox.get(path), Some((EntryKind::File, None)))
-    };
+    let sandbox_only = |path: &str| matches!(sandbox.get(path), Some((EntryKind::File, None)));
 
     let in_db: HashSet<&str> = db.iter().map(|(p, _, _)| p.as_str()).collect();
     let mut ops = Vec::new();
@@ -181,7 +182,12 @@ pub async fn push_all(
         if keep {
             kept.insert(e.path.clone());
         } else {
-            ops.insert(0, FsOp::Remove { path: e.path.clone() });
+            ops.insert(
+                0,
+                FsOp::Remove {
+                    path: e.path.clone(),
+                },
+            );
         }
     }
 
@@ -275,20 +281,30 @@ pub async fn pull(
     let mut retype = Vec::new();
     for e in &moved {
         let before = manifest.0.get(&e.path);
-        if before.is_some_and(|k| k.kind != e.kind && (k.kind == EntryKind::Folder || k.hash.is_some())) {
+        if before
+            .is_some_and(|k| k.kind != e.kind && (k.kind == EntryKind::Folder || k.hash.is_some()))
+        {
             retype.push(e.path.clone());
         }
         match e.kind {
             EntryKind::Folder => {
                 if before.is_none_or(|k| k.kind != EntryKind::Folder) {
-                    upserts.push(Upsert { path: e.path.clone(), kind: e.kind, text: None });
+                    upserts.push(Upsert {
+                        path: e.path.clone(),
+                        kind: e.kind,
+                        text: None,
+                    });
                 }
             }
             EntryKind::File => {
                 let text = read.get(&e.path).cloned().flatten();
                 let same = text.as_ref().map(|(h, _)| h) == before.and_then(|k| k.hash.as_ref());
                 if text.is_some() && !same {
-                    upserts.push(Upsert { path: e.path.clone(), kind: e.kind, text });
+                    upserts.push(Upsert {
+                        path: e.path.clone(),
+                        kind: e.kind,
+                        text,
+                    });
                 }
             }
         }
@@ -296,7 +312,9 @@ pub async fn pull(
     let deleted: Vec<String> = manifest
         .0
         .iter()
-        .filter(|(p, k)| !seen.contains(p.as_str()) && (k.kind == EntryKind::Folder || k.hash.is_some()))
+        .filter(|(p, k)| {
+            !seen.contains(p.as_str()) && (k.kind == EntryKind::Folder || k.hash.is_some())
+        })
         .map(|(p, _)| p.clone())
         .collect();
 
@@ -396,16 +414,25 @@ async fn write_items(
     if files.is_empty() {
         return Ok(());
     }
-    let mut cols: (Vec<Option<i64>>, Vec<&str>, Vec<&str>, Vec<&str>, Vec<i64>, Vec<&str>) =
-        Default::default();
+    // One statement for all files: parallel arrays, unnested by Postgres.
+    #[derive(Default)]
+    struct Columns<'a> {
+        parent: Vec<Option<i64>>,
+        name: Vec<&'a str>,
+        content: Vec<&'a str>,
+        hash: Vec<&'a str>,
+        size: Vec<i64>,
+        path: Vec<&'a str>,
+    }
+    let mut cols = Columns::default();
     for f in &files {
         let (h, text) = f.text.as_ref().expect("files carry text");
-        cols.0.push(parent_id(&folders, &f.path));
-        cols.1.push(app::paths::name(&f.path));
-        cols.2.push(text);
-        cols.3.push(h);
-        cols.4.push(text.len() as i64);
-        cols.5.push(&f.path);
+        cols.parent.push(parent_id(&folders, &f.path));
+        cols.name.push(app::paths::name(&f.path));
+        cols.content.push(text);
+        cols.hash.push(h);
+        cols.size.push(text.len() as i64);
+        cols.path.push(&f.path);
     }
     sqlx::query(
         "INSERT INTO workspace_items
@@ -421,12 +448,12 @@ async fn write_items(
     )
     .bind(s.id)
     .bind(s.uuid)
-    .bind(&cols.0)
-    .bind(&cols.1)
-    .bind(&cols.2)
-    .bind(&cols.3)
-    .bind(&cols.4)
-    .bind(&cols.5)
+    .bind(&cols.parent)
+    .bind(&cols.name)
+    .bind(&cols.content)
+    .bind(&cols.hash)
+    .bind(&cols.size)
+    .bind(&cols.path)
     .execute(&mut **tx)
     .await?;
     Ok(())

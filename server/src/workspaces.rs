@@ -29,6 +29,8 @@ const WATCH_DEBOUNCE: Duration = Duration::from_millis(150);
 pub enum Event {
     /// Files changed (by the terminal or another page): reload the tree.
     Tree { paths: Vec<String> },
+    /// A command ended in one of the session's terminals.
+    Command { exit_code: Option<i32> },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +71,12 @@ pub enum WorkspaceError {
 }
 
 impl Workspaces {
-    pub fn new(runner: Arc<dyn Runner>, pool: PgPool, max_file_bytes: usize, idle: Duration) -> Arc<Self> {
+    pub fn new(
+        runner: Arc<dyn Runner>,
+        pool: PgPool,
+        max_file_bytes: usize,
+        idle: Duration,
+    ) -> Arc<Self> {
         Arc::new(Self {
             runner,
             pool,
@@ -120,9 +127,15 @@ impl Workspaces {
         let started = Instant::now();
         self.runner.start(s).instrument(span.clone()).await?;
         let mut manifest = Manifest::default();
-        let ops = sync::push_all(&*self.runner, &self.pool, s, self.max_file_bytes, &mut manifest)
-            .instrument(span.clone())
-            .await?;
+        let ops = sync::push_all(
+            &*self.runner,
+            &self.pool,
+            s,
+            self.max_file_bytes,
+            &mut manifest,
+        )
+        .instrument(span.clone())
+        .await?;
         let (kick_tx, kick_rx) = mpsc::channel(1);
         let watch_tx = kick_tx.clone();
         let (watch_raw_tx, mut watch_raw_rx) = mpsc::channel(1);
@@ -141,9 +154,23 @@ impl Workspaces {
             idle_since: Mutex::new(Instant::now()),
             _watcher: self.runner.watch(s, watch_raw_tx),
         });
-        tokio::spawn(self.clone().sync_loop(l.clone(), kick_rx).instrument(span.clone()));
-        tokio::spawn(self.clone().history_loop(l.clone(), finished_rx).instrument(span.clone()));
-        span.in_scope(|| tracing::info!(ops, ms = started.elapsed().as_millis() as u64, "sandbox started"));
+        tokio::spawn(
+            self.clone()
+                .sync_loop(l.clone(), kick_rx)
+                .instrument(span.clone()),
+        );
+        tokio::spawn(
+            self.clone()
+                .history_loop(l.clone(), finished_rx)
+                .instrument(span.clone()),
+        );
+        span.in_scope(|| {
+            tracing::info!(
+                ops,
+                ms = started.elapsed().as_millis() as u64,
+                "sandbox started"
+            )
+        });
         live.insert(s.uuid, l.clone());
         Ok(l)
     }
@@ -164,7 +191,10 @@ impl Workspaces {
         let shell = self.runner.open_shell(live.session, size).await?;
         let id = self.next_term.fetch_add(1, Ordering::Relaxed);
         let term = Terminal::start(id, shell, live.finished.clone());
-        live.terminals.lock().expect("lock").insert(id, term.clone());
+        live.terminals
+            .lock()
+            .expect("lock")
+            .insert(id, term.clone());
         Ok((term, false))
     }
 
@@ -178,7 +208,15 @@ impl Workspaces {
             while kicks.try_recv().is_ok() {}
             let started = Instant::now();
             let mut manifest = live.manifest.lock().await;
-            match sync::pull(&*self.runner, &self.pool, live.session, self.max_file_bytes, &mut manifest).await {
+            match sync::pull(
+                &*self.runner,
+                &self.pool,
+                live.session,
+                self.max_file_bytes,
+                &mut manifest,
+            )
+            .await
+            {
                 Ok(paths) if !paths.is_empty() => {
                     tracing::debug!(
                         changed = paths.len(),
@@ -194,7 +232,11 @@ impl Workspaces {
     }
 
     /// Records each finished command and syncs after it.
-    async fn history_loop(self: Arc<Self>, live: Arc<Live>, mut done: mpsc::UnboundedReceiver<Finished>) {
+    async fn history_loop(
+        self: Arc<Self>,
+        live: Arc<Live>,
+        mut done: mpsc::UnboundedReceiver<Finished>,
+    ) {
         while let Some(f) = done.recv().await {
             let _ = live.kick.try_send(Kick::Now);
             let result = sqlx::query(
@@ -211,8 +253,14 @@ impl Workspaces {
             .bind(f.finished_at)
             .execute(&self.pool)
             .await;
-            if let Err(e) = result {
-                tracing::warn!("recording a command: {e}");
+            match result {
+                Ok(_) => self.tell(
+                    live.session.uuid,
+                    Event::Command {
+                        exit_code: f.exit_code,
+                    },
+                ),
+                Err(e) => tracing::warn!("recording a command: {e}"),
             }
         }
     }
@@ -227,7 +275,7 @@ impl Workspaces {
                 let mut terms = l.terminals.lock().expect("lock");
                 terms.retain(|_, t| {
                     let idle = t.detached_for().is_some_and(|d| d >= self.idle);
-                    let keep = t.exit_code().is_none() && !(idle && !t.busy());
+                    let keep = t.exit_code().is_none() && (!idle || t.busy());
                     if !keep {
                         t.kill();
                     }
@@ -280,7 +328,9 @@ impl Workspaces {
 
     async fn mirror(&self, uuid: Uuid, change: FileChange) {
         let changed = match &change {
-            FileChange::Written { path, .. } | FileChange::Folder { path } | FileChange::Deleted { path } => {
+            FileChange::Written { path, .. }
+            | FileChange::Folder { path }
+            | FileChange::Deleted { path } => {
                 vec![path.clone()]
             }
             FileChange::Moved { from, to } => vec![from.clone(), to.clone()],
@@ -299,9 +349,17 @@ impl Workspaces {
             // Held across the write so a sync cannot read a half-made change.
             let mut manifest = l.manifest.lock().await;
             let (op, hash) = match change {
-                FileChange::Written { path, content, hash } => {
-                    (FsOp::Write { path, content: content.into_bytes() }, Some(hash))
-                }
+                FileChange::Written {
+                    path,
+                    content,
+                    hash,
+                } => (
+                    FsOp::Write {
+                        path,
+                        content: content.into_bytes(),
+                    },
+                    Some(hash),
+                ),
                 FileChange::Folder { path } => {
                     manifest.folder(&path);
                     (FsOp::Mkdir { path }, None)
@@ -330,7 +388,11 @@ impl Workspaces {
 }
 
 impl WorkspaceHooks for Workspaces {
-    fn changed(&self, session: Uuid, change: FileChange) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+    fn changed(
+        &self,
+        session: Uuid,
+        change: FileChange,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(self.mirror(session, change))
     }
 }

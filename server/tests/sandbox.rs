@@ -11,7 +11,12 @@ use std::time::Duration;
 fn rss_mib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() / 1024
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        / 1024
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -36,7 +41,10 @@ async fn isolated_from_host_network_and_other_sessions(pool: PgPool) {
     );
     let out = t.run(&probe).await;
     assert!(out.contains("ls: cannot access '/work'"), "{out}");
-    assert!(!out.contains("theirs.txt") && !out.contains("workspaces"), "{out}");
+    assert!(
+        !out.contains("theirs.txt") && !out.contains("workspaces"),
+        "{out}"
+    );
     let ps = t.run("ps -eo comm | grep -c sleep").await;
     assert_eq!(ps.trim(), "0", "another session's processes are visible");
     let port = addr.port();
@@ -46,11 +54,22 @@ async fn isolated_from_host_network_and_other_sessions(pool: PgPool) {
              getent hosts example.com || echo no-dns"
         ))
         .await;
-    assert!(net.contains("ConnectionRefusedError") && net.contains("no-dns"), "{net}");
-    assert!(t.run("ip -o link 2>/dev/null | grep -vc ' lo:' || true").await.trim() == "0");
+    assert!(
+        net.contains("ConnectionRefusedError") && net.contains("no-dns"),
+        "{net}"
+    );
+    assert!(
+        t.run("ip -o link 2>/dev/null | grep -vc ' lo:' || true")
+            .await
+            .trim()
+            == "0"
+    );
     // The host's system is there, read-only.
     let ro = t.run("touch /usr/x 2>&1; python3 -c 'print(6*7)'").await;
-    assert!(ro.contains("Read-only file system") && ro.contains("42"), "{ro}");
+    assert!(
+        ro.contains("Read-only file system") && ro.contains("42"),
+        "{ro}"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -66,10 +85,18 @@ async fn runaway_programs_are_contained(pool: PgPool) {
     let out = t
         .run("python3 -c 'b = bytearray(2 * 1024**3)' 2>&1 | tail -1; echo code=${PIPESTATUS[0]}")
         .await;
-    assert!(out.contains("MemoryError") && out.contains("code=1"), "{out}");
+    assert!(
+        out.contains("MemoryError") && out.contains("code=1"),
+        "{out}"
+    );
     // Files: writing past the size limit is refused.
-    let out = t.run("head -c 100M /dev/zero > big 2>&1; echo code=$?; rm -f big").await;
-    assert!(out.contains("code=1") || out.contains("File size limit"), "{out}");
+    let out = t
+        .run("head -c 100M /dev/zero > big 2>&1; echo code=$?; rm -f big")
+        .await;
+    assert!(
+        out.contains("code=1") || out.contains("File size limit"),
+        "{out}"
+    );
 
     // A fork bomb runs into the process limit; the server and other sessions carry on.
     t.send(b":(){ :|:& };:\r").await;
@@ -131,5 +158,8 @@ async fn refuses_to_run_unsandboxed_silently(pool: PgPool) {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("bubblewrap") && err.contains("--unsandboxed"), "{err}");
+    assert!(
+        err.contains("bubblewrap") && err.contains("--unsandboxed"),
+        "{err}"
+    );
 }

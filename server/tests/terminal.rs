@@ -23,7 +23,10 @@ async fn commands_resize_history_and_reattach(pool: PgPool) {
     t.resize(100, 40).await;
     let size = t.run("stty size").await;
     assert!(size.contains("40 100"), "{size:?}");
-    assert!(t.run("echo $TERM; pwd; id -u").await.contains("xterm-256color\n/app\n"));
+    assert!(t
+        .run("echo $TERM; pwd; id -u")
+        .await
+        .contains("xterm-256color\n/app\n"));
     t.run("false").await;
     t.run("echo 'a;b' | cat").await;
 
@@ -101,11 +104,20 @@ async fn files_flow_both_ways(pool: PgPool) {
     assert!(t.run("ls").await.contains("main.py"));
 
     // Made, changed and deleted in the terminal: Postgres follows.
-    t.run("echo hello > new.txt && mkdir -p d/e && echo x > d/e/f.txt").await;
+    t.run("echo hello > new.txt && mkdir -p d/e && echo x > d/e/f.txt")
+        .await;
     eventually(&pool, CONTENT, &session, Some("hello\n")).await;
     let tree = c.ok("/api/files/tree", json!({"session": session})).await;
-    let paths: Vec<_> = tree.as_array().unwrap().iter().map(|i| i["path"].as_str().unwrap()).collect();
-    assert!(paths.contains(&"d/e/f.txt") && paths.contains(&"d/e"), "{paths:?}");
+    let paths: Vec<_> = tree
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"d/e/f.txt") && paths.contains(&"d/e"),
+        "{paths:?}"
+    );
     t.run("echo more >> new.txt").await;
     eventually(&pool, CONTENT, &session, Some("hello\nmore\n")).await;
     t.run("rm -r d new.txt").await;
@@ -118,7 +130,8 @@ async fn files_flow_both_ways(pool: PgPool) {
     eventually(&pool, CONTENT, &session, Some("late\n")).await;
 
     // Binary files and links stay in the sandbox only.
-    t.run("printf '\\xff\\xfe' > bin.dat; ln -s /etc/passwd link; echo ok > after.txt").await;
+    t.run("printf '\\xff\\xfe' > bin.dat; ln -s /etc/passwd link; echo ok > after.txt")
+        .await;
     eventually(
         &pool,
         "SELECT content FROM workspace_items WHERE session_uuid = $1 AND full_path = 'after.txt'",
@@ -131,7 +144,10 @@ async fn files_flow_both_ways(pool: PgPool) {
 
     // Saved through the API: in the sandbox at once.
     let read = c
-        .ok("/api/files/read", json!({"session": session, "path": "main.py"}))
+        .ok(
+            "/api/files/read",
+            json!({"session": session, "path": "main.py"}),
+        )
         .await;
     c.ok(
         "/api/files/save",
@@ -139,13 +155,22 @@ async fn files_flow_both_ways(pool: PgPool) {
     )
     .await;
     assert!(t.run("cat main.py").await.contains("print('saved')"));
-    c.ok("/api/files/move", json!({"session": session, "from": "main.py", "to": "src/app.py"}))
-        .await;
+    c.ok(
+        "/api/files/move",
+        json!({"session": session, "from": "main.py", "to": "src/app.py"}),
+    )
+    .await;
     assert!(t.run("cat src/app.py").await.contains("print('saved')"));
-    c.ok("/api/files/create", json!({"session": session, "path": "empty", "kind": "folder"}))
-        .await;
-    c.ok("/api/files/delete", json!({"session": session, "path": "src"}))
-        .await;
+    c.ok(
+        "/api/files/create",
+        json!({"session": session, "path": "empty", "kind": "folder"}),
+    )
+    .await;
+    c.ok(
+        "/api/files/delete",
+        json!({"session": session, "path": "src"}),
+    )
+    .await;
     let ls = t.run("ls -F").await;
     assert!(ls.contains("empty/") && !ls.contains("src"), "{ls}");
 
@@ -163,5 +188,8 @@ async fn files_flow_both_ways(pool: PgPool) {
     let mut t2 = Term::open(addr2, &c, &session, None).await;
     t2.prompt().await;
     let ls = t2.run("ls; cat after.txt").await;
-    assert!(ls.contains("stray.txt") && ls.contains("bin.dat") && ls.contains("\n1\n"), "{ls}");
+    assert!(
+        ls.contains("stray.txt") && ls.contains("bin.dat") && ls.contains("\n1\n"),
+        "{ls}"
+    );
 }

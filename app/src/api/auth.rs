@@ -458,7 +458,10 @@ pub mod ssr {
 
     /// The signed-in user's id from a request's headers, for routes outside the
     /// server functions (sockets, event streams).
-    pub async fn user_id_in(pool: &PgPool, headers: &http::HeaderMap) -> Result<Option<i64>, AppError> {
+    pub async fn user_id_in(
+        pool: &PgPool,
+        headers: &http::HeaderMap,
+    ) -> Result<Option<i64>, AppError> {
         let Some(token) = token_in(headers) else {
             return Ok(None);
         };

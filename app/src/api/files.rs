@@ -2,9 +2,9 @@
 //! the hash it was based on; a save from a stale base is refused with 409 and the
 //! current version, never applied silently.
 
-use crate::AppError;
 #[cfg(feature = "ssr")]
 use crate::state::FileChange;
+use crate::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -423,7 +423,10 @@ pub mod ssr {
         .await
         .map_err(taken(&to))?;
         tx.commit().await?;
-        state.hooks.changed(uuid, FileChange::Moved { from, to }).await;
+        state
+            .hooks
+            .changed(uuid, FileChange::Moved { from, to })
+            .await;
         Ok(moved)
     }
 }

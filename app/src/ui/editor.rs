@@ -1,5 +1,6 @@
 //! The editor area: tabs over one Monaco editor, and the conflict dialog.
 
+use super::terminal::{run_command, use_terms};
 use super::workspace::{use_ws, Conflict};
 use crate::paths;
 use leptos::prelude::*;
@@ -7,6 +8,7 @@ use leptos::prelude::*;
 #[component]
 pub fn EditorArea() -> impl IntoView {
     let ws = use_ws();
+    let terms = use_terms();
     let host = NodeRef::<leptos::html::Div>::new();
     let load_error = RwSignal::new(None::<String>);
     #[cfg(feature = "hydrate")]
@@ -58,7 +60,28 @@ pub fn EditorArea() -> impl IntoView {
     };
     view! {
         <div class="editor-pane">
-            <div class="tabs" role="tablist">{tabs}</div>
+            <div class="tabs-bar">
+                <div class="tabs" role="tablist">{tabs}</div>
+                {move || ws.active.get().and_then(|path| {
+                    let (line, tool) = run_command(&path)?;
+                    let terms = terms?;
+                    let run = move |_| {
+                        let line = line.clone();
+                        leptos::task::spawn_local(async move {
+                            // What runs is what the editor shows.
+                            if ws.save_active_now().await {
+                                terms.run(line);
+                            }
+                        });
+                    };
+                    Some(view! {
+                        <button class="run-button" id="run-file" on:click=run
+                            title=format!("Save and run {path} with {tool} in the terminal")>
+                            "▶ Run"
+                        </button>
+                    })
+                })}
+            </div>
             <div class="editor-host" node_ref=host>
                 <Show when=move || ws.active.get().is_none()>
                     <div class="editor-empty">

@@ -1,20 +1,36 @@
 //! The IDE frame: top bar, sidebar, editor area, bottom panel and status bar.
 
-use super::{use_user, workspace::Ws};
+use super::{terminal::use_terms, use_user, workspace::Ws};
 use crate::api::{auth, health::health_info};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-/// The whole IDE frame; `sidebar` and `editor` fill its regions.
+/// The whole IDE frame; `sidebar`, `editor` and `panel` fill its regions.
 #[component]
 pub fn IdeLayout(
     #[prop(into)] title: Signal<String>,
     #[prop(into)] sidebar: ViewFn,
     #[prop(into)] editor: ViewFn,
+    #[prop(optional, into)] panel: Option<ViewFn>,
 ) -> impl IntoView {
     let sidebar_open = RwSignal::new(true);
+    let terms = use_terms();
+    let panel_open = move || terms.is_some_and(|t| t.open.get());
+    #[cfg(feature = "hydrate")]
+    {
+        // Ctrl+` shows and hides the terminal panel, as in VS Code.
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+            if ev.ctrl_key() && ev.code() == "Backquote" {
+                if let Some(t) = terms {
+                    ev.prevent_default();
+                    t.toggle();
+                }
+            }
+        });
+        on_cleanup(move || keys.remove());
+    }
     view! {
-        <div class="ide" class:sidebar-collapsed=move || !sidebar_open.get()>
+        <div class="ide" class:sidebar-collapsed=move || !sidebar_open.get() class:panel-open=panel_open>
             <header class="topbar">
                 <button
                     class="icon-button"
@@ -28,12 +44,19 @@ pub fn IdeLayout(
                 </button>
                 <a class="brand" href="/">"WebIDE"</a>
                 <span class="topbar-title">{title}</span>
+                {terms.map(|t| view! {
+                    <button class="link-button" id="toggle-panel" title="Show or hide the terminal (Ctrl+`)"
+                        aria-expanded=move || t.open.get().to_string() on:click=move |_| t.toggle()>
+                        "Terminal"
+                    </button>
+                })}
                 <AccountMenu />
             </header>
             <aside class="sidebar" aria-label="Explorer">
                 {sidebar.run()}
             </aside>
             <main class="editor-area">{editor.run()}</main>
+            {panel.map(|p| view! { <div class="panel-area">{p.run()}</div> })}
             <StatusBar />
         </div>
     }

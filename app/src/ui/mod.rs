@@ -5,13 +5,17 @@ mod bridge;
 mod dialog;
 mod editor;
 mod layout;
+mod live;
 #[cfg(feature = "hydrate")]
 mod monaco;
 mod pages;
 mod profile;
 mod session_list;
+mod terminal;
 mod tree;
 mod workspace;
+#[cfg(feature = "hydrate")]
+mod xterm;
 
 use crate::api::auth::{me, User};
 use crate::{AppError, BUNDLE_NAME};

@@ -1,8 +1,15 @@
 //! Routed pages.
 
 use super::{
-    account::start_as_guest, editor::EditorArea, layout::IdeLayout, session_list::SessionList,
-    tree::FileTree, use_user, workspace::Ws,
+    account::start_as_guest,
+    editor::EditorArea,
+    layout::IdeLayout,
+    live,
+    session_list::SessionList,
+    terminal::{Panel, Terms},
+    tree::FileTree,
+    use_user,
+    workspace::Ws,
 };
 use crate::api::{
     files::{self, TreeItem},
@@ -76,13 +83,16 @@ pub fn SessionPage() -> impl IntoView {
 
 #[component]
 fn Workspace(session: CodeSession, tree: Vec<TreeItem>) -> impl IntoView {
-    Ws::provide(session.uuid, tree);
+    let ws = Ws::provide(session.uuid, tree);
+    let terms = Terms::provide();
+    live::follow(ws, Some(terms));
     let title = session.name.clone();
     view! {
         <IdeLayout
             title=Signal::derive(move || title.clone())
             sidebar=|| view! { <FileTree /> }
             editor=|| view! { <EditorArea /> }
+            panel=|| view! { <Panel /> }
         />
     }
 }

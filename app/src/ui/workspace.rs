@@ -74,6 +74,44 @@ impl Ws {
         });
     }
 
+    /// Files changed elsewhere: the tree, and every open tab without edits whose
+    /// file is no longer what it shows, take the server's version.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub fn reload_from_server(&self) {
+        let ws = *self;
+        spawn_local(async move {
+            let items = match files::tree(ws.session).await {
+                Ok(items) => items,
+                Err(e) => return ws.fail(e),
+            };
+            let stale: Vec<String> = ws.tabs.with_untracked(|tabs| {
+                tabs.iter()
+                    .filter(|t| !t.dirty)
+                    .filter(|t| {
+                        items.iter().any(|i| {
+                            i.path == t.path && i.hash.as_ref().is_some_and(|h| *h != t.hash)
+                        })
+                    })
+                    .map(|t| t.path.clone())
+                    .collect()
+            });
+            ws.tree.set(items);
+            for path in stale {
+                if let Ok(file) = files::read(ws.session, path.clone()).await {
+                    // Edited meanwhile: the next save meets the conflict check instead.
+                    if ws.is_dirty(&path) {
+                        continue;
+                    }
+                    bridge::set_content(&path, &file.content);
+                    ws.update_tab(&path, |t| {
+                        t.hash = file.hash;
+                        t.dirty = false;
+                    });
+                }
+            }
+        });
+    }
+
     fn fail(&self, e: AppError) {
         self.notice.set(Some((e.message, true)));
     }
@@ -171,15 +209,26 @@ impl Ws {
     /// Ctrl/Cmd+S in the editor.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     pub fn save_active(&self) {
-        if let Some(path) = self.active.get_untracked() {
-            if let Some(content) = bridge::content(&path) {
-                let base = self
-                    .tabs
-                    .with_untracked(|t| t.iter().find(|t| t.path == path).map(|t| t.hash.clone()));
-                if let Some(base) = base {
-                    self.save(path, content, base);
-                }
-            }
+        let ws = *self;
+        spawn_local(async move {
+            ws.save_active_now().await;
+        });
+    }
+
+    /// Saves the shown file if it has edits; whether it is saved now.
+    pub async fn save_active_now(&self) -> bool {
+        let Some(path) = self.active.get_untracked() else {
+            return true;
+        };
+        if !self.is_dirty(&path) {
+            return true;
+        }
+        let base = self
+            .tabs
+            .with_untracked(|t| t.iter().find(|t| t.path == path).map(|t| t.hash.clone()));
+        match (bridge::content(&path), base) {
+            (Some(content), Some(base)) => self.save_now(path, content, base).await,
+            _ => false,
         }
     }
 
@@ -187,27 +236,38 @@ impl Ws {
     pub fn save(&self, path: String, content: String, base: String) {
         let ws = *self;
         spawn_local(async move {
-            match files::save(ws.session, path.clone(), content.clone(), base).await {
-                Ok(saved) => {
-                    let unchanged = bridge::content(&path).as_deref() == Some(content.as_str());
-                    ws.update_tab(&path, |t| {
-                        t.hash = saved.hash;
-                        t.dirty = !unchanged;
-                    });
-                    ws.tell(format!("Saved {path}"));
-                }
-                Err(AppError {
-                    error: ErrorCode::Conflict,
-                    current: Some(theirs),
-                    ..
-                }) => ws.conflict.set(Some(Conflict {
+            ws.save_now(path, content, base).await;
+        });
+    }
+
+    async fn save_now(&self, path: String, content: String, base: String) -> bool {
+        match files::save(self.session, path.clone(), content.clone(), base).await {
+            Ok(saved) => {
+                let unchanged = bridge::content(&path).as_deref() == Some(content.as_str());
+                self.update_tab(&path, |t| {
+                    t.hash = saved.hash;
+                    t.dirty = !unchanged;
+                });
+                self.tell(format!("Saved {path}"));
+                true
+            }
+            Err(AppError {
+                error: ErrorCode::Conflict,
+                current: Some(theirs),
+                ..
+            }) => {
+                self.conflict.set(Some(Conflict {
                     path,
                     mine: content,
                     theirs: *theirs,
-                })),
-                Err(e) => ws.fail(e),
+                }));
+                false
             }
-        });
+            Err(e) => {
+                self.fail(e);
+                false
+            }
+        }
     }
 
     /// Conflict resolution: the user's text wins over the server's current version.

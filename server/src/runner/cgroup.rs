@@ -19,6 +19,8 @@ struct Hierarchy {
 #[derive(Debug, Clone, Default)]
 pub struct Cgroups {
     hierarchies: Vec<Hierarchy>,
+    /// Names this server's groups apart from another server's on the same machine.
+    prefix: String,
 }
 
 fn own_path(controller: &str) -> Option<String> {
@@ -42,7 +44,11 @@ fn usable(parent: &Path) -> bool {
 }
 
 impl Cgroups {
-    pub fn detect(memory_bytes: u64, processes: u64) -> Self {
+    /// `owner` tells this server's groups apart (its data directory).
+    pub fn detect(owner: &Path, memory_bytes: u64, processes: u64) -> Self {
+        use sha2::Digest;
+        let tag = hex::encode(&sha2::Sha256::digest(owner.as_os_str().as_encoded_bytes())[..4]);
+        let prefix = format!("webide-{tag}-");
         let mut hierarchies = Vec::new();
         let v2 = Path::new(ROOT).join("cgroup.controllers");
         if let (Ok(ctrls), Some(own)) = (std::fs::read_to_string(&v2), own_path("")) {
@@ -83,7 +89,10 @@ impl Cgroups {
                 }
             }
         }
-        Self { hierarchies }
+        Self {
+            hierarchies,
+            prefix,
+        }
     }
 
     pub fn describe(&self) -> String {
@@ -100,7 +109,7 @@ impl Cgroups {
     fn dirs(&self, uuid: Uuid) -> impl Iterator<Item = PathBuf> + '_ {
         self.hierarchies
             .iter()
-            .map(move |h| h.parent.join(format!("webide-{uuid}")))
+            .map(move |h| h.parent.join(format!("{}{uuid}", self.prefix)))
     }
 
     /// Creates the session's groups with their limits; returns the `cgroup.procs`
@@ -150,7 +159,7 @@ impl Cgroups {
             .flatten()
             .filter_map(|e| {
                 let name = e.ok()?.file_name().into_string().ok()?;
-                name.strip_prefix("webide-")?.parse().ok()
+                name.strip_prefix(&self.prefix)?.parse().ok()
             })
             .collect()
     }

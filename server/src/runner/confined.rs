@@ -66,7 +66,9 @@ impl Confined {
         )?;
         let mut file = std::fs::File::from(fd);
         let mut buf = Vec::new();
-        Read::by_ref(&mut file).take(max + 1).read_to_end(&mut buf)?;
+        Read::by_ref(&mut file)
+            .take(max + 1)
+            .read_to_end(&mut buf)?;
         Ok((buf.len() as u64 <= max).then_some(buf))
     }
 
@@ -244,7 +246,10 @@ mod tests {
         assert!(!outside.path().join("new").exists());
         // Writing over a link replaces the link, never its target.
         c.write("link", b"mine").unwrap();
-        assert_eq!(std::fs::read_to_string(outside.path().join("secret")).unwrap(), "s");
+        assert_eq!(
+            std::fs::read_to_string(outside.path().join("secret")).unwrap(),
+            "s"
+        );
         c.remove("dirlink").unwrap();
         assert!(outside.path().join("secret").exists());
         let paths: Vec<_> = c.scan().unwrap().into_iter().map(|e| e.path).collect();

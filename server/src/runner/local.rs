@@ -59,7 +59,7 @@ impl LocalRunner {
         set_mode(&tmp, 0o644)?;
         std::fs::rename(&tmp, &rc)?;
         let runner = Self {
-            cgroups: Cgroups::detect(limits.memory_bytes, limits.processes),
+            cgroups: Cgroups::detect(&data_dir, limits.memory_bytes, limits.processes),
             workspaces,
             sandboxes,
             rc,
@@ -77,7 +77,9 @@ impl LocalRunner {
             "local runner ready"
         );
         if !runner.sandboxed {
-            tracing::warn!("shells run WITHOUT a sandbox (--unsandboxed): they can see this machine");
+            tracing::warn!(
+                "shells run WITHOUT a sandbox (--unsandboxed): they can see this machine"
+            );
         }
         Ok(runner)
     }
@@ -154,7 +156,10 @@ impl LocalRunner {
         }
         // Names for the sandbox's user, which the host's files do not know.
         let (uid, gid) = self.owner(s).unwrap_or_else(|| {
-            (nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())
+            (
+                nix::unistd::getuid().as_raw(),
+                nix::unistd::getgid().as_raw(),
+            )
         });
         let passwd = format!(
             "root:x:0:0:root:/root:/bin/bash\nuser:x:{uid}:{gid}:user:/home/user:/bin/bash\n\
@@ -171,9 +176,15 @@ impl LocalRunner {
 
     fn bwrap_args(&self, s: SessionRef) -> Vec<String> {
         let private = self.private(s.uuid);
-        let mut args: Vec<String> = ["--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr"]
-            .map(String::from)
-            .to_vec();
+        let mut args: Vec<String> = [
+            "--unshare-all",
+            "--die-with-parent",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+        ]
+        .map(String::from)
+        .to_vec();
         // Merged-/usr systems link these; others have real folders to show read-only.
         for top in ["/bin", "/sbin", "/lib", "/lib64", "/lib32"] {
             match std::fs::read_link(top) {
@@ -191,13 +202,23 @@ impl LocalRunner {
         let path = |p: PathBuf| p.to_string_lossy().into_owned();
         args.extend(
             [
-                "--ro-bind", "/etc", "/etc",
-                "--ro-bind", "/dev/null", "/etc/shadow",
-                "--ro-bind", "/dev/null", "/etc/gshadow",
-                "--dev", "/dev",
-                "--proc", "/proc",
-                "--hostname", "webide",
-                "--chdir", "/app",
+                "--ro-bind",
+                "/etc",
+                "/etc",
+                "--ro-bind",
+                "/dev/null",
+                "/etc/shadow",
+                "--ro-bind",
+                "/dev/null",
+                "/etc/gshadow",
+                "--dev",
+                "/dev",
+                "--proc",
+                "/proc",
+                "--hostname",
+                "webide",
+                "--chdir",
+                "/app",
             ]
             .map(String::from),
         );
@@ -215,7 +236,11 @@ impl LocalRunner {
                 format!("/etc/{name}"),
             ]);
         }
-        args.extend(["--ro-bind".into(), path(self.rc.clone()), "/opt/webide/bashrc".into()]);
+        args.extend([
+            "--ro-bind".into(),
+            path(self.rc.clone()),
+            "/opt/webide/bashrc".into(),
+        ]);
         args.push("--".into());
         args
     }
@@ -250,12 +275,9 @@ impl LocalRunner {
             private.join("home")
         };
         let cmd = if self.sandboxed {
-            pty_process::Command::new("bwrap").args(self.bwrap_args(s)).args([
-                "/bin/bash",
-                "--rcfile",
-                "/opt/webide/bashrc",
-                "-i",
-            ])
+            pty_process::Command::new("bwrap")
+                .args(self.bwrap_args(s))
+                .args(["/bin/bash", "--rcfile", "/opt/webide/bashrc", "-i"])
         } else {
             pty_process::Command::new("/bin/bash")
                 .args(["--rcfile".as_ref(), self.rc.as_os_str(), "-i".as_ref()])
@@ -288,7 +310,11 @@ fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
 fn enter(procs: &[CString], limits: &Limits, owner: Option<(u32, u32)>) -> std::io::Result<()> {
     use rustix::fs::{Mode, OFlags};
     for file in procs {
-        let fd = rustix::fs::open(file.as_c_str(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())?;
+        let fd = rustix::fs::open(
+            file.as_c_str(),
+            OFlags::WRONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
         rustix::io::write(&fd, b"0")?;
     }
     let set = |r, v: u64| setrlimit(r, v, v).map_err(std::io::Error::from);
@@ -421,7 +447,9 @@ impl Runner for LocalRunner {
     async fn known(&self) -> Vec<Uuid> {
         let mut all = self.cgroups.leftovers();
         if let Ok(dir) = std::fs::read_dir(&self.workspaces) {
-            all.extend(dir.filter_map(|e| e.ok()?.file_name().into_string().ok()?.parse::<Uuid>().ok()));
+            all.extend(
+                dir.filter_map(|e| e.ok()?.file_name().into_string().ok()?.parse::<Uuid>().ok()),
+            );
         }
         all.sort();
         all.dedup();
@@ -490,7 +518,11 @@ impl ShellControl for LocalShell {
 fn descendants(root: i32) -> Vec<(i32, String)> {
     let mut parent_of = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
             continue;
         };
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {

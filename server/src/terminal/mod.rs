@@ -45,7 +45,8 @@ struct Running {
 impl Running {
     fn capture(&mut self, bytes: &[u8]) {
         let room = HISTORY_OUTPUT_BYTES.saturating_sub(self.output.len());
-        self.output.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.output
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
         self.truncated |= bytes.len() > room;
     }
 }

@@ -178,7 +178,8 @@ mod tests {
 
     #[test]
     fn finds_marks_whole_and_split() {
-        let stream = b"\x1b]133;A\x07$ \x1b]633;E;echo a\\x3bb\x07\x1b]133;C\x07out\r\n\x1b]133;D;2\x1b\\";
+        let stream =
+            b"\x1b]133;A\x07$ \x1b]633;E;echo a\\x3bb\x07\x1b]133;C\x07out\r\n\x1b]133;D;2\x1b\\";
         let want = vec![
             Mark::Prompt,
             Mark::CommandLine("echo a;b".into()),
@@ -202,7 +203,10 @@ mod tests {
 
     #[test]
     fn ignores_other_sequences() {
-        assert_eq!(all(&[b"\x1b[31mred\x1b]0;title\x07\x1b]133;D\x07"]), vec![Mark::CommandEnd(None)]);
+        assert_eq!(
+            all(&[b"\x1b[31mred\x1b]0;title\x07\x1b]133;D\x07"]),
+            vec![Mark::CommandEnd(None)]
+        );
         assert_eq!(plain_text(b"\x1b[31mred\x1b[0m\r\n\x1b]0;t\x07x"), "red\nx");
     }
 }

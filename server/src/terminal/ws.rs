@@ -39,7 +39,12 @@ pub struct Params {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Control {
-    Resize { cols: u16, rows: u16 },
+    Resize {
+        cols: u16,
+        rows: u16,
+    },
+    /// The user closed the terminal: end its shell.
+    Close,
 }
 
 fn term_size(cols: Option<u16>, rows: Option<u16>) -> TermSize {
@@ -90,7 +95,12 @@ async fn serve(mut socket: WebSocket, workspaces: Arc<Workspaces>, s: SessionRef
             tracing::warn!("cannot open a terminal: {e}");
             let msg = serde_json::json!({"type": "error", "message": e.to_string()});
             let _ = socket.send(control(msg)).await;
-            let _ = socket.send(Message::Close(Some(CloseFrame { code: 1011, reason: "sandbox failed".into() }))).await;
+            let _ = socket
+                .send(Message::Close(Some(CloseFrame {
+                    code: 1011,
+                    reason: "sandbox failed".into(),
+                })))
+                .await;
             return;
         }
     };
@@ -101,7 +111,12 @@ async fn serve(mut socket: WebSocket, workspaces: Arc<Workspaces>, s: SessionRef
     if sink.send(control(hello)).await.is_err() {
         return term.detach(attachment.token);
     }
-    if !attachment.replay.is_empty() && sink.send(Message::Binary(attachment.replay.into())).await.is_err() {
+    if !attachment.replay.is_empty()
+        && sink
+            .send(Message::Binary(attachment.replay.into()))
+            .await
+            .is_err()
+    {
         return term.detach(attachment.token);
     }
     let mut output = attachment.output;
@@ -120,6 +135,7 @@ async fn serve(mut socket: WebSocket, workspaces: Arc<Workspaces>, s: SessionRef
                 Some(Ok(Message::Binary(bytes))) => term.write(bytes).await,
                 Some(Ok(Message::Text(text))) => match serde_json::from_str(&text) {
                     Ok(Control::Resize { cols, rows }) => term.resize(term_size(Some(cols), Some(rows))),
+                    Ok(Control::Close) => term.kill(),
                     Err(e) => {
                         let msg = serde_json::json!({"type": "error", "message": format!("unknown control message: {e}")});
                         let _ = sink.send(control(msg)).await;
@@ -180,5 +196,7 @@ pub async fn events(
         let sse = SseEvent::default().json_data(&event).ok()?;
         Some((Ok::<_, std::convert::Infallible>(sse), rx))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }

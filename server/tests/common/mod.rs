@@ -27,7 +27,9 @@ fn data_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let exe = std::env::current_exe().unwrap();
         let name = exe.file_name().unwrap().to_string_lossy().into_owned();
-        let dir = std::env::temp_dir().join("webide-test-sandboxes").join(name);
+        let dir = std::env::temp_dir()
+            .join("webide-test-sandboxes")
+            .join(name);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
@@ -231,7 +233,12 @@ async fn connect(
 
 impl Term {
     /// Opens (or with `term`, reattaches to) a terminal and waits for its hello.
-    pub async fn open(addr: std::net::SocketAddr, c: &Client, session: &str, term: Option<u64>) -> Self {
+    pub async fn open(
+        addr: std::net::SocketAddr,
+        c: &Client,
+        session: &str,
+        term: Option<u64>,
+    ) -> Self {
         let query = term.map(|t| format!("?term={t}")).unwrap_or_default();
         let ws = connect(addr, session, c.cookie.as_deref(), &query)
             .await
@@ -304,7 +311,9 @@ impl Term {
     pub async fn send(&mut self, bytes: &[u8]) {
         use futures_util::SinkExt;
         self.ws
-            .send(tokio_tungstenite::tungstenite::Message::Binary(bytes.to_vec().into()))
+            .send(tokio_tungstenite::tungstenite::Message::Binary(
+                bytes.to_vec().into(),
+            ))
             .await
             .unwrap();
     }

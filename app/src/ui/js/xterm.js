@@ -1,0 +1,92 @@
+// Thin glue between the Rust terminal component and xterm.js (@xterm/xterm and
+// its fit addon, served by our own server under /vendor/xterm). The socket and
+// the reconnecting live in Rust; this file owns only what xterm.js owns.
+
+let loading = null;
+
+// The UMD bundles would register with Monaco's AMD loader when it is present;
+// run them with `define` hidden so they set globals instead.
+async function runUmd(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not load ${url}: ${res.status}`);
+  new Function("define", "module", "exports", await res.text())(undefined, undefined, undefined);
+}
+
+export function loadXterm() {
+  if (window.Terminal && window.FitAddon) return Promise.resolve();
+  if (loading) return loading;
+  const css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = "/vendor/xterm/xterm.css";
+  document.head.appendChild(css);
+  loading = runUmd("/vendor/xterm/xterm.js").then(() => runUmd("/vendor/xterm/addon-fit.js"));
+  loading.catch(() => (loading = null));
+  return loading;
+}
+
+export function createTerminal(element, onData, onResize) {
+  const term = new window.Terminal({
+    cursorBlink: true,
+    fontSize: 13,
+    fontFamily: 'Menlo, Consolas, "DejaVu Sans Mono", monospace',
+    scrollback: 5000,
+    theme: { background: "#1e1e1e" },
+  });
+  const fit = new window.FitAddon.FitAddon();
+  term.loadAddon(fit);
+  term.open(element);
+  term.onData((data) => onData(data));
+  term.onBinary((data) => onData(data));
+  term.onResize(({ cols, rows }) => onResize(cols, rows));
+  // Ctrl+Shift+C / Ctrl+Shift+V copy and paste, as in desktop terminals;
+  // Ctrl+C with a selection copies it instead of interrupting.
+  term.attachCustomKeyEventHandler((e) => {
+    if (e.type !== "keydown") return true;
+    const copy = e.code === "KeyC" && e.ctrlKey && (e.shiftKey || term.hasSelection());
+    if (copy && term.hasSelection()) {
+      navigator.clipboard?.writeText(term.getSelection());
+      term.clearSelection();
+      e.preventDefault();
+      return false;
+    }
+    if (e.code === "KeyV" && e.ctrlKey && e.shiftKey) {
+      navigator.clipboard?.readText().then((t) => term.paste(t));
+      e.preventDefault();
+      return false;
+    }
+    return true;
+  });
+  const observer = new ResizeObserver(() => {
+    // Hidden panels have no size: keep the last one.
+    if (element.offsetWidth > 0 && element.offsetHeight > 0) fit.fit();
+  });
+  observer.observe(element);
+  term._webide = { fit, observer };
+  if (element.offsetWidth > 0) fit.fit();
+  return term;
+}
+
+export function writeBytes(term, bytes) {
+  term.write(bytes);
+}
+
+export function writeText(term, text) {
+  term.write(text);
+}
+
+export function resetTerminal(term) {
+  term.reset();
+}
+
+export function terminalSize(term) {
+  return [term.cols, term.rows];
+}
+
+export function focusTerminal(term) {
+  term.focus();
+}
+
+export function disposeTerminal(term) {
+  term._webide.observer.disconnect();
+  term.dispose();
+}

@@ -1,0 +1,614 @@
+//! The bottom panel: terminals (xterm.js over the terminal socket, reconnecting
+//! when it drops) and the command history; and the Run action of the editor.
+
+use super::workspace::use_ws;
+use crate::api::terminal::{history, CommandRecord};
+use crate::AppError;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub enum Link {
+    Connecting,
+    Open,
+    Reconnecting,
+    Exited(i32),
+    Failed(String),
+}
+
+impl Link {
+    fn id(&self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Open => "open",
+            Self::Reconnecting => "reconnecting",
+            Self::Exited(_) => "exited",
+            Self::Failed(_) => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TermTab {
+    pub key: u32,
+    pub link: RwSignal<Link>,
+    /// The server's shell to reattach to (kept across page reloads).
+    pub resume: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PanelView {
+    Terminal(u32),
+    History,
+}
+
+/// The panel's state, shared with the editor (Run) and the layout (toggle).
+#[derive(Clone, Copy)]
+pub struct Terms {
+    pub tabs: RwSignal<Vec<TermTab>>,
+    pub view: RwSignal<PanelView>,
+    pub open: RwSignal<bool>,
+    /// Bumped whenever a command ends, so the history reloads.
+    pub commands: RwSignal<u32>,
+    next: StoredValue<u32>,
+    /// The page's owner: a tab's signals must outlive the effect or handler that opened it.
+    owner: StoredValue<Owner>,
+}
+
+pub fn use_terms() -> Option<Terms> {
+    use_context::<Terms>()
+}
+
+impl Terms {
+    pub fn provide() -> Self {
+        let t = Self {
+            tabs: RwSignal::new(Vec::new()),
+            view: RwSignal::new(PanelView::History),
+            open: RwSignal::new(true),
+            commands: RwSignal::new(0),
+            next: StoredValue::new(1),
+            owner: StoredValue::new(Owner::current().expect("inside the app")),
+        };
+        provide_context(t);
+        t
+    }
+
+    /// Opens a new terminal and shows it.
+    pub fn add(&self) -> u32 {
+        self.add_resuming(None)
+    }
+
+    fn add_resuming(&self, resume: Option<u32>) -> u32 {
+        let key = self.next.get_value();
+        self.next.set_value(key + 1);
+        let tab = TermTab {
+            key,
+            link: self.owner.with_value(|o| o.with(|| RwSignal::new(Link::Connecting))),
+            resume,
+        };
+        self.tabs.update(|t| t.push(tab));
+        self.view.set(PanelView::Terminal(key));
+        self.open.set(true);
+        key
+    }
+
+    /// Closes a terminal and ends its shell.
+    pub fn close(&self, key: u32) {
+        #[cfg(feature = "hydrate")]
+        conn::close(key);
+        self.tabs.update(|t| t.retain(|t| t.key != key));
+        if self.view.get_untracked() == PanelView::Terminal(key) {
+            let next = self.tabs.with_untracked(|t| t.last().map(|t| t.key));
+            self.view
+                .set(next.map_or(PanelView::History, PanelView::Terminal));
+        }
+    }
+
+    pub fn toggle(&self) {
+        self.open.update(|o| *o = !*o);
+    }
+
+    /// Types `line` and Enter into the shown terminal, or a new one.
+    pub fn run(&self, line: String) {
+        let shown = match self.view.get_untracked() {
+            PanelView::Terminal(k) => self.tabs.with_untracked(|t| {
+                t.iter()
+                    .find(|t| t.key == k && !matches!(t.link.get_untracked(), Link::Exited(_)))
+                    .map(|t| t.key)
+            }),
+            PanelView::History => None,
+        };
+        let key = shown.unwrap_or_else(|| self.add());
+        self.view.set(PanelView::Terminal(key));
+        self.open.set(true);
+        #[cfg(feature = "hydrate")]
+        conn::send_line(key, &line);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = line;
+    }
+}
+
+/// How to run `path` in the sandbox's shell, by its extension.
+pub fn run_command(path: &str) -> Option<(String, &'static str)> {
+    let q = format!("'{}'", path.replace('\'', r"'\''"));
+    let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
+    let (line, tool) = match ext.as_str() {
+        "py" => (format!("python3 {q}"), "python3"),
+        "js" | "mjs" | "cjs" => (format!("node {q}"), "node"),
+        "sh" | "bash" => (format!("bash {q}"), "bash"),
+        "c" => (format!("gcc {q} -o /tmp/a.out && /tmp/a.out"), "gcc"),
+        "cc" | "cpp" | "cxx" => (format!("g++ {q} -o /tmp/a.out && /tmp/a.out"), "g++"),
+        "rs" => (format!("rustc {q} -o /tmp/a.out && /tmp/a.out"), "rustc"),
+        "java" => (format!("java {q}"), "java"),
+        "go" => (format!("go run {q}"), "go"),
+        _ => return None,
+    };
+    Some((line, tool))
+}
+
+/// The panel below the editor.
+#[component]
+pub fn Panel() -> impl IntoView {
+    let Some(terms) = use_terms() else {
+        return ().into_any();
+    };
+    // The first showing of the panel reattaches to the shells this tab had
+    // before a reload, or opens one, as an IDE's console does.
+    #[cfg(feature = "hydrate")]
+    {
+        let ws = use_ws();
+        let started = StoredValue::new(false);
+        Effect::new(move |_| {
+            if !terms.open.get() || !terms.tabs.with_untracked(Vec::is_empty) {
+                return;
+            }
+            let resume = if started.get_value() { Vec::new() } else { conn::saved(ws.session) };
+            started.set_value(true);
+            if resume.is_empty() {
+                terms.add();
+            }
+            for id in resume {
+                terms.add_resuming(Some(id));
+            }
+        });
+    }
+    let tab_buttons = move || {
+        terms
+            .tabs
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, tab)| {
+                let key = tab.key;
+                let active = move || terms.view.get() == PanelView::Terminal(key);
+                view! {
+                    <div class="ptab" class:active=active data-term=key
+                        data-link=move || tab.link.with(|l| l.id())>
+                        <button class="ptab-label" on:click=move |_| terms.view.set(PanelView::Terminal(key))>
+                            {format!("Terminal {}", i + 1)}
+                            {move || match tab.link.get() {
+                                Link::Reconnecting | Link::Connecting => " …".to_string(),
+                                Link::Exited(code) => format!(" (exited {code})"),
+                                Link::Failed(_) => " (failed)".to_string(),
+                                Link::Open => String::new(),
+                            }}
+                        </button>
+                        <button class="ptab-close" aria-label=format!("Close terminal {}", i + 1)
+                            title="Close terminal (ends its shell)"
+                            on:click=move |_| terms.close(key)>"×"</button>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="panel" aria-label="Terminal" class:hidden=move || !terms.open.get()>
+            <div class="panel-tabs" role="tablist">
+                {tab_buttons}
+                <button id="new-terminal" class="icon-button" title="New terminal" on:click=move |_| { terms.add(); }>"+"</button>
+                <div class="ptab" class:active=move || terms.view.get() == PanelView::History>
+                    <button id="history-tab" class="ptab-label" on:click=move |_| terms.view.set(PanelView::History)>
+                        "History"
+                    </button>
+                </div>
+                <span class="spacer"></span>
+                <button class="icon-button" title="Hide panel (Ctrl+`)" aria-label="Hide panel"
+                    on:click=move |_| terms.toggle()>"⌄"</button>
+            </div>
+            <div class="panel-body">
+                <For each=move || terms.tabs.get() key=|t| t.key let:tab>
+                    <TerminalView tab />
+                </For>
+                <Show when=move || terms.view.get() == PanelView::History>
+                    <HistoryView />
+                </Show>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn TerminalView(tab: TermTab) -> impl IntoView {
+    let terms = use_terms().expect("inside the panel");
+    let key = tab.key;
+    let host = NodeRef::<leptos::html::Div>::new();
+    let shown = move || terms.view.get() == PanelView::Terminal(key) && terms.open.get();
+    #[cfg(feature = "hydrate")]
+    {
+        let ws = use_ws();
+        let mounted = StoredValue::new(false);
+        Effect::new(move |_| {
+            if let Some(el) = host.get() {
+                if !mounted.get_value() {
+                    mounted.set_value(true);
+                    spawn_local(async move {
+                        if let Err(e) = conn::mount(key, el.into(), ws.session, tab).await {
+                            tab.link.set(Link::Failed(e));
+                        }
+                    });
+                }
+            }
+        });
+        Effect::new(move |_| {
+            if shown() {
+                conn::focus(key);
+            }
+        });
+    }
+    view! {
+        <div class="term-view" class:hidden=move || !shown() data-term=key>
+            <div class="terminal-host" node_ref=host></div>
+            {move || match tab.link.get() {
+                Link::Reconnecting => Some(view! {
+                    <div class="terminal-banner" role="status">"Connection lost: reconnecting…"</div>
+                }.into_any()),
+                Link::Failed(e) => Some(view! {
+                    <div class="terminal-banner error" role="alert">{e}</div>
+                }.into_any()),
+                _ => None,
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn HistoryView() -> impl IntoView {
+    let ws = use_ws();
+    let terms = use_terms().expect("inside the panel");
+    let rows = RwSignal::new(None::<Result<Vec<CommandRecord>, AppError>>);
+    Effect::new(move |_| {
+        terms.commands.track();
+        spawn_local(async move { rows.set(Some(history(ws.session, Some(200)).await)) });
+    });
+    let list = move || {
+        match rows.get() {
+        None => view! { <p class="empty">"Loading…"</p> }.into_any(),
+        Some(Err(e)) => view! { <p class="empty error">{e.message}</p> }.into_any(),
+        Some(Ok(rows)) if rows.is_empty() => {
+            view! { <p class="empty">"No commands yet: what runs in the terminals shows up here."</p> }
+                .into_any()
+        }
+        Some(Ok(rows)) => rows
+            .into_iter()
+            .map(|r| {
+                let code = r.exit_code.map_or("?".to_string(), |c| c.to_string());
+                let ok = r.exit_code == Some(0);
+                let took = r
+                    .finished_at
+                    .map(|f| format!("{:.1} s", (f - r.started_at).num_milliseconds() as f64 / 1e3))
+                    .unwrap_or_default();
+                let output = if r.output_truncated {
+                    format!("{}\n[output cut here]", r.output)
+                } else {
+                    r.output
+                };
+                view! {
+                    <details class="history-row">
+                        <summary>
+                            <span class="exit" class:ok=ok title="exit code">{code}</span>
+                            <code class="command">{r.command}</code>
+                            <span class="when">{r.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</span>
+                            <span class="took">{took}</span>
+                        </summary>
+                        <pre class="output">{output}</pre>
+                    </details>
+                }
+            })
+            .collect_view()
+            .into_any(),
+    }
+    };
+    view! { <div class="history" id="history">{list}</div> }
+}
+
+/// The socket of each terminal, its reconnecting, and its xterm.js instance.
+#[cfg(feature = "hydrate")]
+mod conn {
+    use super::super::xterm;
+    use super::Link;
+    use leptos::prelude::*;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::rc::Rc;
+    use uuid::Uuid;
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+    use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+    struct Socket {
+        ws: WebSocket,
+        _on_message: Closure<dyn FnMut(MessageEvent)>,
+        _on_close: Closure<dyn FnMut(CloseEvent)>,
+    }
+
+    impl Drop for Socket {
+        fn drop(&mut self) {
+            // Events of a socket being replaced must not reach dropped closures.
+            self.ws.set_onmessage(None);
+            self.ws.set_onclose(None);
+            let _ = self.ws.close();
+        }
+    }
+
+    struct Conn {
+        session: Uuid,
+        term: JsValue,
+        link: RwSignal<Link>,
+        socket: Option<Socket>,
+        /// The server's id of the shell, to reattach to after a drop.
+        server_id: Option<u32>,
+        attached: bool,
+        /// Lines to type once attached (a Run before the shell is there).
+        pending: Vec<String>,
+        retries: u32,
+        _on_data: Closure<dyn FnMut(String)>,
+        _on_resize: Closure<dyn FnMut(u16, u16)>,
+    }
+
+    thread_local! {
+        static CONNS: RefCell<HashMap<u32, Rc<RefCell<Conn>>>> = RefCell::new(HashMap::new());
+        /// Lines for terminals whose view has not mounted yet.
+        static EARLY: RefCell<HashMap<u32, Vec<String>>> = RefCell::new(HashMap::new());
+    }
+
+    fn get(key: u32) -> Option<Rc<RefCell<Conn>>> {
+        CONNS.with_borrow(|c| c.get(&key).cloned())
+    }
+
+    pub async fn mount(
+        key: u32,
+        el: web_sys::HtmlElement,
+        session: Uuid,
+        tab: super::TermTab,
+    ) -> Result<(), String> {
+        xterm::load().await?;
+        let on_data =
+            Closure::<dyn FnMut(String)>::new(move |data: String| send(key, data.as_bytes()));
+        let on_resize = Closure::<dyn FnMut(u16, u16)>::new(move |cols, rows| {
+            let msg = serde_json::json!({"type": "resize", "cols": cols, "rows": rows});
+            send_text(key, &msg.to_string());
+        });
+        let term = xterm::create_terminal(&el, &on_data, &on_resize);
+        let conn = Conn {
+            session,
+            term,
+            link: tab.link,
+            socket: None,
+            server_id: tab.resume,
+            attached: false,
+            pending: EARLY
+                .with_borrow_mut(|p| p.remove(&key))
+                .unwrap_or_default(),
+            retries: 0,
+            _on_data: on_data,
+            _on_resize: on_resize,
+        };
+        CONNS.with_borrow_mut(|c| c.insert(key, Rc::new(RefCell::new(conn))));
+        connect(key);
+        focus(key);
+        Ok(())
+    }
+
+    fn url(c: &Conn) -> String {
+        let loc = window().location();
+        let scheme = if loc.protocol().ok().as_deref() == Some("https:") {
+            "wss"
+        } else {
+            "ws"
+        };
+        let host = loc.host().unwrap_or_default();
+        let size = xterm::size(&c.term);
+        let mut url = format!(
+            "{scheme}://{host}/ws/terminal/{}?cols={}&rows={}",
+            c.session,
+            size.first().copied().unwrap_or(80),
+            size.get(1).copied().unwrap_or(24)
+        );
+        if let Some(id) = c.server_id {
+            url.push_str(&format!("&term={id}"));
+        }
+        url
+    }
+
+    fn connect(key: u32) {
+        let Some(conn) = get(key) else { return };
+        let url = url(&conn.borrow());
+        let ws = match WebSocket::new(&url) {
+            Ok(ws) => ws,
+            Err(_) => return retry(key),
+        };
+        ws.set_binary_type(BinaryType::Arraybuffer);
+        let on_message =
+            Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| message(key, ev));
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_| closed(key));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let mut c = conn.borrow_mut();
+        c.attached = false;
+        c.socket = Some(Socket {
+            ws,
+            _on_message: on_message,
+            _on_close: on_close,
+        });
+    }
+
+    fn message(key: u32, ev: MessageEvent) {
+        let Some(conn) = get(key) else { return };
+        let data = ev.data();
+        if let Some(buf) = data.dyn_ref::<js_sys::ArrayBuffer>() {
+            let term = conn.borrow().term.clone();
+            xterm::write_bytes(&term, &js_sys::Uint8Array::new(buf));
+            return;
+        }
+        let Some(text) = data.as_string() else { return };
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(&text) else {
+            return;
+        };
+        let mut c = conn.borrow_mut();
+        match msg["type"].as_str() {
+            Some("attached") => {
+                // The scrollback replay follows: it replaces what is on screen.
+                if msg["reattached"].as_bool() == Some(true) {
+                    xterm::reset(&c.term);
+                }
+                c.server_id = msg["term"].as_u64().map(|id| id as u32);
+                c.attached = true;
+                c.retries = 0;
+                c.link.set(Link::Open);
+                let pending = std::mem::take(&mut c.pending);
+                let session = c.session;
+                drop(c);
+                remember(session);
+                for line in pending {
+                    send_line(key, &line);
+                }
+            }
+            Some("exit") => {
+                let code = msg["code"].as_i64().unwrap_or(-1) as i32;
+                xterm::write_text(
+                    &c.term,
+                    &format!("\r\n\x1b[2m[shell exited with code {code}]\x1b[0m\r\n"),
+                );
+                c.link.set(Link::Exited(code));
+                c.socket = None;
+            }
+            Some("error") => {
+                let m = msg["message"].as_str().unwrap_or("terminal error");
+                xterm::write_text(&c.term, &format!("\r\n\x1b[31m{m}\x1b[0m\r\n"));
+            }
+            _ => {}
+        }
+    }
+
+    fn closed(key: u32) {
+        let Some(conn) = get(key) else { return };
+        if matches!(conn.borrow().link.get_untracked(), Link::Exited(_)) {
+            return;
+        }
+        retry(key);
+    }
+
+    /// Tries again, waiting longer after each failure (up to 5 s).
+    fn retry(key: u32) {
+        let Some(conn) = get(key) else { return };
+        let mut c = conn.borrow_mut();
+        c.attached = false;
+        c.link.set(Link::Reconnecting);
+        c.retries += 1;
+        let delay = (250u64 << c.retries.min(5)).min(5000);
+        set_timeout(
+            move || connect(key),
+            std::time::Duration::from_millis(delay),
+        );
+    }
+
+    fn send(key: u32, bytes: &[u8]) {
+        let Some(conn) = get(key) else { return };
+        let c = conn.borrow();
+        if let (true, Some(s)) = (c.attached, &c.socket) {
+            let _ = s.ws.send_with_u8_array(bytes);
+        }
+    }
+
+    fn send_text(key: u32, text: &str) {
+        let Some(conn) = get(key) else { return };
+        let c = conn.borrow();
+        if let (true, Some(s)) = (c.attached, &c.socket) {
+            let _ = s.ws.send_with_str(text);
+        }
+    }
+
+    /// Types `line` and Enter, now or once the terminal is attached.
+    pub fn send_line(key: u32, line: &str) {
+        match get(key) {
+            Some(conn) if conn.borrow().attached => send(key, format!("{line}\r").as_bytes()),
+            Some(conn) => conn.borrow_mut().pending.push(line.to_string()),
+            None => EARLY.with_borrow_mut(|p| p.entry(key).or_default().push(line.to_string())),
+        }
+    }
+
+    pub fn focus(key: u32) {
+        if let Some(conn) = get(key) {
+            xterm::focus(&conn.borrow().term);
+        }
+    }
+
+    pub fn close(key: u32) {
+        send_text(key, r#"{"type":"close"}"#);
+        if let Some(conn) = CONNS.with_borrow_mut(|c| c.remove(&key)) {
+            let mut c = conn.borrow_mut();
+            c.socket = None;
+            xterm::dispose(&c.term);
+            remember(c.session);
+        }
+    }
+
+    fn storage_key(session: Uuid) -> String {
+        format!("webide-terminals:{session}")
+    }
+
+    /// The shells this browser tab showed for `session`, kept across reloads
+    /// (per tab, like the page's own state) so they can be reattached.
+    pub fn saved(session: Uuid) -> Vec<u32> {
+        window()
+            .session_storage()
+            .ok()
+            .flatten()
+            .and_then(|s| s.get_item(&storage_key(session)).ok().flatten())
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default()
+    }
+
+    fn remember(session: Uuid) {
+        let ids: Vec<u32> = CONNS.with_borrow(|conns| {
+            let mut keyed: Vec<_> = conns
+                .iter()
+                .filter_map(|(k, c)| Some((*k, c.borrow().server_id?)))
+                .collect();
+            keyed.sort();
+            keyed.into_iter().map(|(_, id)| id).collect()
+        });
+        if let Ok(Some(s)) = window().session_storage() {
+            let _ = s.set_item(&storage_key(session), &serde_json::to_string(&ids).unwrap_or_default());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run_command;
+
+    #[test]
+    fn run_commands_by_extension() {
+        assert_eq!(run_command("main.py").unwrap().0, "python3 'main.py'");
+        assert_eq!(
+            run_command("src/it's.c").unwrap().0,
+            r"gcc 'src/it'\''s.c' -o /tmp/a.out && /tmp/a.out"
+        );
+        assert_eq!(run_command("App.java").unwrap().1, "java");
+        assert!(run_command("README.md").is_none());
+        assert!(run_command("Makefile").is_none());
+    }
+}

@@ -1,0 +1,88 @@
+import { expect, Page, test } from "@playwright/test";
+
+// The terminal panel: a real shell in the session's sandbox, its files in the
+// tree, the Run action and the command history.
+
+async function startAsGuest(page: Page) {
+  await page.goto("/");
+  await page.locator("body[data-hydrated]").waitFor();
+  await page.locator("#try-guest").click();
+  await expect(page).toHaveURL(/\/s\/[0-9a-f-]{36}$/);
+  await page.locator("body[data-hydrated]").waitFor();
+}
+
+// The shown terminal, once its shell is attached.
+async function terminal(page: Page) {
+  const term = page.locator(".term-view:not(.hidden)");
+  await expect(page.locator(".ptab.active[data-link=open]")).toBeVisible();
+  await expect(term.locator(".xterm-rows")).toContainText("$");
+  return term;
+}
+
+async function typeIn(page: Page, text: string) {
+  const term = await terminal(page);
+  await term.locator(".xterm-screen").click();
+  await page.keyboard.type(text);
+  await page.keyboard.press("Enter");
+  return term;
+}
+
+test("a file made in the terminal appears in the tree and opens in the editor", async ({ page }) => {
+  await startAsGuest(page);
+  await typeIn(page, "echo hi > x.txt");
+  // No reload: the server tells the page.
+  const row = page.locator('.tree-row[data-path="x.txt"]');
+  await expect(row).toBeVisible();
+  await row.click();
+  await expect(page.locator(".monaco-editor .view-lines")).toContainText("hi");
+
+  // Changed in the terminal while open without edits: the editor follows.
+  await typeIn(page, "echo there >> x.txt");
+  await expect(page.locator(".monaco-editor .view-lines")).toContainText("there");
+});
+
+test("Run saves the file and runs it; the history lists the command", async ({ page }) => {
+  await startAsGuest(page);
+  await terminal(page);
+  await page.locator('.tree-row[data-path="main.py"]').click();
+  await page.locator(".monaco-editor .view-lines").click();
+  await page.keyboard.press("ControlOrMeta+End");
+  await page.keyboard.type("print(6 * 7)");
+  await page.locator("#run-file").click();
+  const term = await terminal(page);
+  await expect(term.locator(".xterm-rows")).toContainText("42");
+  await expect(page.locator('.tab[data-path="main.py"]')).not.toHaveClass(/dirty/);
+
+  await page.locator("#history-tab").click();
+  const first = page.locator(".history-row").first();
+  await expect(first.locator(".command")).toHaveText("python3 'main.py'");
+  await expect(first.locator(".exit")).toHaveText("0");
+  await first.locator("summary").click();
+  await expect(first.locator(".output")).toContainText("42");
+});
+
+test("terminals: several, reattached after a reload, closed on request", async ({ page }) => {
+  await startAsGuest(page);
+  await typeIn(page, "export MARK=first-shell");
+  await page.locator("#new-terminal").click();
+  await expect(page.locator(".ptab[data-term]")).toHaveCount(2);
+  await typeIn(page, "echo $((2+3))");
+  await expect((await terminal(page)).locator(".xterm-rows")).toContainText("5");
+
+  // A reload reattaches both shells, their output replayed and their state kept.
+  await page.reload();
+  await page.locator("body[data-hydrated]").waitFor();
+  await expect(page.locator(".ptab[data-term]")).toHaveCount(2);
+  await page.locator(".ptab[data-term] .ptab-label").first().click();
+  await typeIn(page, "echo mark=$MARK");
+  await expect((await terminal(page)).locator(".xterm-rows")).toContainText("mark=first-shell");
+
+  // Ctrl+` hides and shows the panel.
+  await page.keyboard.press("Control+Backquote");
+  await expect(page.locator(".panel")).toBeHidden();
+  await page.keyboard.press("Control+Backquote");
+  await expect(page.locator(".panel")).toBeVisible();
+
+  await page.locator(".ptab[data-term] .ptab-close").last().click();
+  await expect(page.locator(".ptab[data-term]")).toHaveCount(1);
+});
