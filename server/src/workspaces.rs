@@ -136,7 +136,7 @@ impl Workspaces {
         )
         .instrument(span.clone())
         .await?;
-        let (kick_tx, kick_rx) = mpsc::channel(1);
+        let (kick_tx, kick_rx) = mpsc::channel(8);
         let watch_tx = kick_tx.clone();
         let (watch_raw_tx, mut watch_raw_rx) = mpsc::channel(1);
         tokio::spawn(async move {
@@ -201,9 +201,15 @@ impl Workspaces {
     /// Syncs the sandbox back whenever kicked; kicks that come while a sync runs
     /// are folded into the next.
     async fn sync_loop(self: Arc<Self>, live: Arc<Live>, mut kicks: mpsc::Receiver<Kick>) {
-        while let Some(kick) = kicks.recv().await {
-            if matches!(kick, Kick::Soon) {
-                tokio::time::sleep(WATCH_DEBOUNCE).await;
+        while let Some(mut kick) = kicks.recv().await {
+            // Watcher events wait for their burst to end, unless a command ends meanwhile.
+            let deadline = tokio::time::Instant::now() + WATCH_DEBOUNCE;
+            while matches!(kick, Kick::Soon) {
+                match tokio::time::timeout_at(deadline, kicks.recv()).await {
+                    Ok(Some(k)) => kick = k,
+                    Ok(None) => return,
+                    Err(_) => break,
+                }
             }
             while kicks.try_recv().is_ok() {}
             let started = Instant::now();
@@ -238,7 +244,8 @@ impl Workspaces {
         mut done: mpsc::UnboundedReceiver<Finished>,
     ) {
         while let Some(f) = done.recv().await {
-            let _ = live.kick.try_send(Kick::Now);
+            // Waits if watcher kicks fill the queue: a command's sync is never dropped.
+            let _ = live.kick.send(Kick::Now).await;
             let result = sqlx::query(
                 "INSERT INTO terminal_commands
                      (session_id, command, output, output_truncated, exit_code, started_at, finished_at)

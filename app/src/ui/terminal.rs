@@ -84,7 +84,9 @@ impl Terms {
         self.next.set_value(key + 1);
         let tab = TermTab {
             key,
-            link: self.owner.with_value(|o| o.with(|| RwSignal::new(Link::Connecting))),
+            link: self
+                .owner
+                .with_value(|o| o.with(|| RwSignal::new(Link::Connecting))),
             resume,
         };
         self.tabs.update(|t| t.push(tab));
@@ -163,7 +165,11 @@ pub fn Panel() -> impl IntoView {
             if !terms.open.get() || !terms.tabs.with_untracked(Vec::is_empty) {
                 return;
             }
-            let resume = if started.get_value() { Vec::new() } else { conn::saved(ws.session) };
+            let resume = if started.get_value() {
+                Vec::new()
+            } else {
+                conn::saved(ws.session)
+            };
             started.set_value(true);
             if resume.is_empty() {
                 terms.add();
@@ -251,10 +257,13 @@ fn TerminalView(tab: TermTab) -> impl IntoView {
                 }
             }
         });
-        Effect::new(move |_| {
-            if shown() {
+        // Showing another terminal moves the keyboard to it (not the first showing).
+        Effect::new(move |was_shown: Option<bool>| {
+            let now = shown();
+            if now && was_shown == Some(false) {
                 conn::focus(key);
             }
+            now
         });
     }
     view! {
@@ -407,7 +416,13 @@ mod conn {
         };
         CONNS.with_borrow_mut(|c| c.insert(key, Rc::new(RefCell::new(conn))));
         connect(key);
-        focus(key);
+        // Never take the keyboard from a field or the editor the user is in.
+        let idle = document()
+            .active_element()
+            .is_none_or(|e| e.tag_name() == "BODY" || e.closest(".panel").ok().flatten().is_some());
+        if idle {
+            focus(key);
+        }
         Ok(())
     }
 
@@ -591,7 +606,10 @@ mod conn {
             keyed.into_iter().map(|(_, id)| id).collect()
         });
         if let Ok(Some(s)) = window().session_storage() {
-            let _ = s.set_item(&storage_key(session), &serde_json::to_string(&ids).unwrap_or_default());
+            let _ = s.set_item(
+                &storage_key(session),
+                &serde_json::to_string(&ids).unwrap_or_default(),
+            );
         }
     }
 }

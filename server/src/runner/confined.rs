@@ -5,9 +5,11 @@
 
 use super::{Entry, EntryKind};
 use rustix::fs::{self as rfs, AtFlags, Mode, OFlags, ResolveFlags};
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
+use std::rc::Rc;
 
 /// Names the server uses for atomic writes; never synced.
 const TMP_PREFIX: &str = ".webide-tmp-";
@@ -74,59 +76,20 @@ impl Confined {
 
     /// Creates `rel` and the folders above it that are missing.
     pub fn mkdir_all(&self, rel: &str) -> io::Result<()> {
-        let mut prefix = String::new();
-        for seg in rel.split('/').filter(|s| !s.is_empty()) {
-            let parent = self.dir(&prefix)?;
-            match rfs::mkdirat(&parent, seg, Mode::from_raw_mode(0o755)) {
-                Ok(()) => {
-                    let fd = rfs::openat(
-                        &parent,
-                        seg,
-                        OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                        Mode::empty(),
-                    )?;
-                    self.chown(fd)?;
-                }
-                Err(rustix::io::Errno::EXIST) => {}
-                Err(e) => return Err(e.into()),
-            }
-            if !prefix.is_empty() {
-                prefix.push('/');
-            }
-            prefix.push_str(seg);
-        }
-        Ok(())
+        self.writer().folder(rel).map(drop)
     }
 
     /// Replaces the file atomically (write aside, then rename) and returns its new metadata.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> io::Result<Entry> {
-        let (parent, name) = split(rel);
-        self.mkdir_all(parent)?;
-        let dir = self.dir(parent)?;
-        let tmp = format!("{TMP_PREFIX}{}", uuid::Uuid::new_v4().simple());
-        let fd = rfs::openat(
-            &dir,
-            &tmp,
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o644),
-        )?;
-        self.chown(&fd)?;
-        let mut file = std::fs::File::from(fd);
-        let written = file.write_all(bytes).and_then(|()| {
-            // A folder in the way is replaced by the file, as the database says.
-            if let Ok(st) = rfs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW) {
-                if EntryKind::of(st.st_mode) == Some(EntryKind::Folder) {
-                    self.remove(rel)?;
-                }
-            }
-            Ok(rfs::renameat(&dir, &tmp, &dir, name)?)
-        });
-        if let Err(e) = written {
-            let _ = rfs::unlinkat(&dir, &tmp, AtFlags::empty());
-            return Err(e);
+        self.writer().write(rel, bytes)
+    }
+
+    /// Writes many files and folders, opening each folder once.
+    pub fn writer(&self) -> Writer<'_> {
+        Writer {
+            c: self,
+            dirs: HashMap::new(),
         }
-        let st = rfs::fstat(&file)?;
-        Ok(Entry::from_stat(rel.to_string(), EntryKind::File, &st))
     }
 
     /// Removes a file, link or folder with everything in it; a missing one is fine.
@@ -154,6 +117,77 @@ impl Confined {
         let mut out = Vec::new();
         walk(self.dir("")?, String::new(), &mut out)?;
         Ok(out)
+    }
+}
+
+/// Folders opened (and created) so far, by path; valid while nothing is removed or renamed.
+pub struct Writer<'a> {
+    c: &'a Confined,
+    dirs: HashMap<String, Rc<OwnedFd>>,
+}
+
+impl Writer<'_> {
+    /// The folder `rel`, created with the missing folders above it.
+    pub fn folder(&mut self, rel: &str) -> io::Result<Rc<OwnedFd>> {
+        if let Some(fd) = self.dirs.get(rel) {
+            return Ok(fd.clone());
+        }
+        let fd = if rel.is_empty() {
+            self.c.dir("")?
+        } else {
+            let (parent, name) = split(rel);
+            let parent = self.folder(parent)?;
+            let created = match rfs::mkdirat(&*parent, name, Mode::from_raw_mode(0o755)) {
+                Ok(()) => true,
+                Err(rustix::io::Errno::EXIST) => false,
+                Err(e) => return Err(e.into()),
+            };
+            let fd = rfs::openat(
+                &*parent,
+                name,
+                OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+            if created {
+                self.c.chown(&fd)?;
+            }
+            fd
+        };
+        let fd = Rc::new(fd);
+        self.dirs.insert(rel.to_string(), fd.clone());
+        Ok(fd)
+    }
+
+    /// Replaces the file atomically (write aside, then rename) and returns its new metadata.
+    pub fn write(&mut self, rel: &str, bytes: &[u8]) -> io::Result<Entry> {
+        let (parent, name) = split(rel);
+        let dir = self.folder(parent)?;
+        let tmp = format!("{TMP_PREFIX}{}", uuid::Uuid::new_v4().simple());
+        let fd = rfs::openat(
+            &*dir,
+            &tmp,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        )?;
+        self.c.chown(&fd)?;
+        let mut file = std::fs::File::from(fd);
+        let written = file.write_all(bytes).and_then(|()| {
+            // A folder in the way is replaced by the file, as the database says.
+            if let Ok(st) = rfs::statat(&*dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+                if EntryKind::of(st.st_mode) == Some(EntryKind::Folder) {
+                    remove_at(&dir, name)?;
+                    self.dirs
+                        .retain(|p, _| p != rel && !p.starts_with(&format!("{rel}/")));
+                }
+            }
+            Ok(rfs::renameat(&*dir, &tmp, &*dir, name)?)
+        });
+        if let Err(e) = written {
+            let _ = rfs::unlinkat(&*dir, &tmp, AtFlags::empty());
+            return Err(e);
+        }
+        let st = rfs::fstat(&file)?;
+        Ok(Entry::from_stat(rel.to_string(), EntryKind::File, &st))
     }
 }
 

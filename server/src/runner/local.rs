@@ -374,12 +374,20 @@ impl Runner for LocalRunner {
         let c = self.confined(s)?;
         tokio::task::spawn_blocking(move || {
             let mut written = Vec::new();
+            let mut w = c.writer();
             for op in ops {
                 match op {
-                    FsOp::Write { path, content } => written.push(c.write(&path, &content)?),
-                    FsOp::Mkdir { path } => c.mkdir_all(&path)?,
-                    FsOp::Remove { path } => c.remove(&path)?,
-                    FsOp::Rename { from, to } => c.rename(&from, &to)?,
+                    FsOp::Write { path, content } => written.push(w.write(&path, &content)?),
+                    FsOp::Mkdir { path } => drop(w.folder(&path)?),
+                    // Folders opened so far may move or go: start afresh after.
+                    FsOp::Remove { path } => {
+                        c.remove(&path)?;
+                        w = c.writer();
+                    }
+                    FsOp::Rename { from, to } => {
+                        c.rename(&from, &to)?;
+                        w = c.writer();
+                    }
                 }
             }
             Ok(written)
