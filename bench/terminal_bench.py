@@ -15,7 +15,8 @@ sync figures need restarts. Measured:
   sync       10,000 files made in the terminal -> all in Postgres (after the command ends);
              one changed file among 10,000: command end (OSC 133 D) -> the page's `tree`
              event (sent after the commit), x20; opening the sandbox after a restart with
-             its folder gone (10,000 files written) and with it kept (10,000 hashed, none written)
+             its folder gone (10,000 files written) and with it kept (10,000 hashed, none written);
+             and, as the disk's floor, 10,000 files created by a bare loop
 """
 import argparse
 import asyncio
@@ -53,7 +54,7 @@ class Server:
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         self.proc = subprocess.Popen(
             [self.a.server, "--listen", f"127.0.0.1:{self.a.port}", "--data-dir", self.a.data_dir,
-             "--site-root", self.a.site_root, "--log", "warn,server::workspaces=info"],
+             "--site-root", self.a.site_root, "--log", "warn,server::workspaces=info,server::sync=debug"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT)
         async with aiohttp.ClientSession() as s:
             for _ in range(240):
@@ -283,6 +284,9 @@ async def measure(a, srv):
     srv.stop()
     ws_dir = os.path.join(a.data_dir, "workspaces", session)
     subprocess.run(["rm", "-rf", ws_dir], check=True)
+    # This disk's speed at creating files swings 10x after mass deletes (ext4 with
+    # `discard`): let it settle, and measure the bare floor in the same conditions.
+    settle()
     for label in ("sync_open_empty", "sync_open_same"):
         await srv.start()
         async with aiohttp.ClientSession() as http:
@@ -294,7 +298,25 @@ async def measure(a, srv):
             out[label] = {"to_prompt_ms": ms, "ops": ops, "server_ms": server_ms}
             await term.close()
         srv.stop()
+    settle()
+    out["create_floor_ms"] = create_floor(a.data_dir, a.files)
     json.dump({"samples": out}, open(a.json, "w"), indent=1)
+
+
+def settle():
+    os.sync()
+    time.sleep(5)
+
+
+def create_floor(parent, n):
+    """The same number of small files created by a bare loop: what the disk allows."""
+    d = os.path.join(parent, "floor", "many")
+    os.makedirs(d)
+    t0 = time.perf_counter()
+    for i in range(n):
+        with open(os.path.join(d, f"f{i + 1}.txt"), "w") as f:
+            f.write(f"file {i + 1}\n")
+    return (time.perf_counter() - t0) * 1e3
 
 
 if __name__ == "__main__":

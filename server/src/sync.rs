@@ -130,6 +130,7 @@ pub async fn push_all(
     max: u64,
     manifest: &mut Manifest,
 ) -> Result<usize, SyncError> {
+    let started = std::time::Instant::now();
     let db: Vec<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT full_path, kind, content_hash FROM workspace_items WHERE session_id = $1",
     )
@@ -214,7 +215,13 @@ pub async fn push_all(
         });
     }
     let count = ops.len();
+    let fetched = started.elapsed();
     let written = runner.apply(s, ops).await?;
+    tracing::debug!(
+        fetch_ms = fetched.as_millis() as u64,
+        write_ms = (started.elapsed() - fetched).as_millis() as u64,
+        "sandbox filled"
+    );
 
     // The manifest now describes the sandbox as the database sees it.
     manifest.0.clear();

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{eventually, refused, router, serve, Client, Term};
+use common::{eventually, refused, router, router_with, serve, workspaces_in, Client, Term};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -192,4 +192,43 @@ async fn files_flow_both_ways(pool: PgPool) {
         ls.contains("stray.txt") && ls.contains("bin.dat") && ls.contains("\n1\n"),
         "{ls}"
     );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn idle_terminals_close_but_running_jobs_stay(pool: PgPool) {
+    // A data directory of its own: `start` removes what belongs to no session of this database.
+    let dir = tempfile::Builder::new()
+        .prefix("webide-idle")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let workspaces = workspaces_in(dir.path(), pool.clone(), std::time::Duration::from_secs(1));
+    workspaces.start().await.unwrap();
+    let app = router_with(pool.clone(), workspaces.clone());
+    let addr = serve(app.clone()).await;
+    let mut c = Client::register(&app, "alice").await;
+    let session = c.session().await;
+
+    let mut idle = Term::open(addr, &c, &session, None).await;
+    idle.prompt().await;
+    let mut busy = Term::open(addr, &c, &session, None).await;
+    busy.prompt().await;
+    busy.send(b"sleep 8; echo job-done\r").await;
+    busy.expect("sleep 8").await;
+    let (idle_id, busy_id) = (idle.id, busy.id);
+    drop(idle);
+    drop(busy);
+    // Past the idle time and a cull or two.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+
+    let mut busy = Term::open(addr, &c, &session, Some(busy_id)).await;
+    assert_eq!(busy.id, busy_id, "a terminal running a job was closed");
+    busy.expect("job-done").await;
+    let again = Term::open(addr, &c, &session, Some(idle_id)).await;
+    assert_ne!(again.id, idle_id, "an idle terminal was kept");
+    workspaces.shutdown().await;
 }

@@ -158,17 +158,28 @@ impl Writer<'_> {
         Ok(fd)
     }
 
-    /// Replaces the file atomically (write aside, then rename) and returns its new metadata.
+    /// Creates or replaces the file and returns its new metadata. A new file is
+    /// written in place; an existing one is replaced atomically (written aside,
+    /// then renamed over it), so no program ever reads half of it.
     pub fn write(&mut self, rel: &str, bytes: &[u8]) -> io::Result<Entry> {
         let (parent, name) = split(rel);
         let dir = self.folder(parent)?;
+        let create =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let mode = Mode::from_raw_mode(0o644);
+        match rfs::openat(&*dir, name, create, mode) {
+            Ok(fd) => {
+                self.c.chown(&fd)?;
+                let mut file = std::fs::File::from(fd);
+                file.write_all(bytes)?;
+                let st = rfs::fstat(&file)?;
+                return Ok(Entry::from_stat(rel.to_string(), EntryKind::File, &st));
+            }
+            Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(e.into()),
+        }
         let tmp = format!("{TMP_PREFIX}{}", uuid::Uuid::new_v4().simple());
-        let fd = rfs::openat(
-            &*dir,
-            &tmp,
-            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o644),
-        )?;
+        let fd = rfs::openat(&*dir, &tmp, create, mode)?;
         self.c.chown(&fd)?;
         let mut file = std::fs::File::from(fd);
         let written = file.write_all(bytes).and_then(|()| {

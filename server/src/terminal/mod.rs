@@ -8,6 +8,7 @@ pub mod ws;
 
 use crate::runner::{Shell, ShellControl, TermSize};
 use bytes::Bytes;
+use futures_util::FutureExt;
 use osc::{Mark, Scanner};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -51,9 +52,31 @@ impl Running {
     }
 }
 
+/// Recent output as the chunks it was read in: kept and replayed without copying.
+#[derive(Default)]
+struct Scrollback {
+    chunks: VecDeque<Bytes>,
+    len: usize,
+}
+
+impl Scrollback {
+    fn push(&mut self, chunk: Bytes) {
+        self.len += chunk.len();
+        self.chunks.push_back(chunk);
+        while self.len - self.chunks.front().map_or(0, Bytes::len) >= SCROLLBACK_BYTES {
+            let old = self.chunks.pop_front().expect("longer than the limit");
+            self.len -= old.len();
+        }
+    }
+
+    fn contents(&self) -> Vec<u8> {
+        self.chunks.iter().flat_map(|c| c.iter().copied()).collect()
+    }
+}
+
 #[derive(Default)]
 struct Shared {
-    scrollback: VecDeque<u8>,
+    scrollback: Scrollback,
     subscriber: Option<(u64, mpsc::Sender<Bytes>)>,
     next_token: u64,
     detached_at: Option<Instant>,
@@ -61,7 +84,8 @@ struct Shared {
 
 pub struct Terminal {
     pub id: u32,
-    input: mpsc::Sender<Bytes>,
+    /// Written straight from the socket's task: keystrokes take no extra hop.
+    input: tokio::sync::Mutex<Box<dyn tokio::io::AsyncWrite + Send + Unpin>>,
     control: Arc<dyn ShellControl>,
     shared: Mutex<Shared>,
     exit: watch::Receiver<Option<i32>>,
@@ -78,26 +102,17 @@ impl Terminal {
     /// Starts the tasks that move bytes between the shell and its sockets;
     /// `finished` hears of every command that ends.
     pub fn start(id: u32, shell: Shell, finished: mpsc::UnboundedSender<Finished>) -> Arc<Self> {
-        let (input_tx, mut input_rx) = mpsc::channel::<Bytes>(64);
         let (exit_tx, exit_rx) = watch::channel(None);
         let control: Arc<dyn ShellControl> = Arc::from(shell.control);
         let term = Arc::new(Self {
             id,
-            input: input_tx,
+            input: tokio::sync::Mutex::new(shell.input),
             control: control.clone(),
             shared: Mutex::new(Shared {
                 detached_at: Some(Instant::now()),
                 ..Default::default()
             }),
             exit: exit_rx,
-        });
-        let mut writer = shell.input;
-        tokio::spawn(async move {
-            while let Some(bytes) = input_rx.recv().await {
-                if writer.write_all(&bytes).await.is_err() {
-                    break;
-                }
-            }
         });
         let reader = term.clone();
         tokio::spawn(async move {
@@ -113,18 +128,28 @@ impl Terminal {
         mut output: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
         finished: mpsc::UnboundedSender<Finished>,
     ) {
-        let mut buf = vec![0u8; READ_BYTES];
+        let mut buf = bytes::BytesMut::new();
         let mut scanner = Scanner::default();
         let mut marks = Vec::new();
         let mut line = None;
         let mut running: Option<Running> = None;
         loop {
             // The PTY reports EIO once the shell and everything holding it are gone.
-            let n = match output.read(&mut buf).await {
+            buf.reserve(READ_BYTES);
+            match output.read_buf(&mut buf).await {
                 Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            let chunk = &buf[..n];
+                Ok(_) => {}
+            }
+            // Under a flood, take what else is already there: fewer, larger frames,
+            // and a keystroke's echo still leaves at once.
+            while buf.len() < READ_BYTES {
+                match output.read_buf(&mut buf).now_or_never() {
+                    Some(Ok(n)) if n > 0 => {}
+                    _ => break,
+                }
+            }
+            let bytes = buf.split().freeze();
+            let chunk = &bytes[..];
             scanner.feed(chunk, &mut marks);
             let mut pos = 0;
             for (end, mark) in marks.drain(..) {
@@ -160,13 +185,9 @@ impl Terminal {
             if let Some(r) = &mut running {
                 r.capture(&chunk[pos..]);
             }
-            let bytes = Bytes::copy_from_slice(chunk);
             let subscriber = {
                 let mut shared = self.shared.lock().expect("terminal lock");
-                let sb = &mut shared.scrollback;
-                sb.extend(bytes.iter());
-                let excess = sb.len().saturating_sub(SCROLLBACK_BYTES);
-                sb.drain(..excess);
+                shared.scrollback.push(bytes.clone());
                 shared.subscriber.clone()
             };
             // Waiting here is the backpressure: a slow socket slows the shell.
@@ -186,9 +207,8 @@ impl Terminal {
         let token = shared.next_token;
         shared.subscriber = Some((token, tx));
         shared.detached_at = None;
-        let (a, b) = shared.scrollback.as_slices();
         Attachment {
-            replay: [a, b].concat(),
+            replay: shared.scrollback.contents(),
             output: rx,
             token,
         }
@@ -208,8 +228,9 @@ impl Terminal {
         shared.detached_at.map(|t| t.elapsed())
     }
 
-    pub async fn write(&self, bytes: Bytes) {
-        let _ = self.input.send(bytes).await;
+    /// Types into the shell; waits while the shell is not reading.
+    pub async fn write(&self, bytes: &[u8]) {
+        let _ = self.input.lock().await.write_all(bytes).await;
     }
 
     pub fn resize(&self, size: TermSize) {

@@ -121,40 +121,51 @@ async fn serve(mut socket: WebSocket, workspaces: Arc<Workspaces>, s: SessionRef
     }
     let mut output = attachment.output;
     let mut exit = term.exited();
-    loop {
-        tokio::select! {
-            chunk = output.recv() => {
-                // Closed: another socket took this terminal over.
-                let Some(chunk) = chunk else { break };
-                let frame = gather(chunk, &mut output);
-                if sink.send(Message::Binary(frame)).await.is_err() {
+    // Two halves polled together in this task: typing into a shell that does not
+    // read never holds its output back, and output never waits for typing.
+    let typing = async {
+        while let Some(Ok(msg)) = stream.next().await {
+            match msg {
+                Message::Binary(bytes) => term.write(&bytes).await,
+                Message::Text(text) => match serde_json::from_str(&text) {
+                    Ok(Control::Resize { cols, rows }) => {
+                        term.resize(term_size(Some(cols), Some(rows)))
+                    }
+                    Ok(Control::Close) => term.kill(),
+                    Err(e) => tracing::debug!("unknown control message: {e}"),
+                },
+                Message::Close(_) => break,
+                _ => {}
+            }
+        }
+    };
+    let showing = async {
+        loop {
+            tokio::select! {
+                chunk = output.recv() => {
+                    // Closed: another socket took this terminal over.
+                    let Some(chunk) = chunk else { break };
+                    let frame = gather(chunk, &mut output);
+                    if sink.send(Message::Binary(frame)).await.is_err() {
+                        break;
+                    }
+                }
+                // The shell's exit is the only change it ever sees.
+                _ = exit.changed() => {
+                    while let Ok(chunk) = output.try_recv() {
+                        let _ = sink.send(Message::Binary(chunk)).await;
+                    }
+                    let code = term.exit_code().unwrap_or(-1);
+                    let _ = sink.send(control(serde_json::json!({"type": "exit", "code": code}))).await;
+                    let _ = sink.send(Message::Close(None)).await;
                     break;
                 }
             }
-            msg = stream.next() => match msg {
-                Some(Ok(Message::Binary(bytes))) => term.write(bytes).await,
-                Some(Ok(Message::Text(text))) => match serde_json::from_str(&text) {
-                    Ok(Control::Resize { cols, rows }) => term.resize(term_size(Some(cols), Some(rows))),
-                    Ok(Control::Close) => term.kill(),
-                    Err(e) => {
-                        let msg = serde_json::json!({"type": "error", "message": format!("unknown control message: {e}")});
-                        let _ = sink.send(control(msg)).await;
-                    }
-                },
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
-            },
-            // The shell's exit is the only change it ever sees.
-            _ = exit.changed() => {
-                while let Ok(chunk) = output.try_recv() {
-                    let _ = sink.send(Message::Binary(chunk)).await;
-                }
-                let code = term.exit_code().unwrap_or(-1);
-                let _ = sink.send(control(serde_json::json!({"type": "exit", "code": code}))).await;
-                let _ = sink.send(Message::Close(None)).await;
-                break;
-            }
         }
+    };
+    tokio::select! {
+        _ = typing => {}
+        _ = showing => {}
     }
     term.detach(attachment.token);
 }

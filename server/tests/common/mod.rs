@@ -45,14 +45,15 @@ pub fn limits() -> Limits {
     }
 }
 
-/// Sandboxes for `pool`'s sessions, run by the real local runner.
-pub fn workspaces(pool: PgPool, idle: Duration) -> Arc<Workspaces> {
-    let runner = LocalRunner::new(data_dir(), limits(), false).expect("bubblewrap works here");
+/// Sandboxes for `pool`'s sessions under `dir`, run by the real local runner.
+pub fn workspaces_in(dir: &Path, pool: PgPool, idle: Duration) -> Arc<Workspaces> {
+    let runner = LocalRunner::new(dir, limits(), false).expect("bubblewrap works here");
     Workspaces::new(Arc::new(runner), pool, MAX_FILE_BYTES, idle)
 }
 
 pub fn router(pool: PgPool) -> Router {
-    router_with(pool.clone(), workspaces(pool, Duration::from_secs(600)))
+    let workspaces = workspaces_in(data_dir(), pool.clone(), Duration::from_secs(600));
+    router_with(pool, workspaces)
 }
 
 pub fn router_with(pool: PgPool, workspaces: Arc<Workspaces>) -> Router {
