@@ -16,7 +16,7 @@ sync figures need restarts. Measured:
              one changed file among 10,000: command end (OSC 133 D) -> the page's `tree`
              event (sent after the commit), x20; opening the sandbox after a restart with
              its folder gone (10,000 files written) and with it kept (10,000 hashed, none written);
-             and, as the disk's floor, 10,000 files created by a bare loop
+             and, as the disk's floor, 10,000 files created by a bare loop just before and after
 """
 import argparse
 import asyncio
@@ -287,6 +287,8 @@ async def measure(a, srv):
     # This disk's speed at creating files swings 10x after mass deletes (ext4 with
     # `discard`): let it settle, and measure the bare floor in the same conditions.
     settle()
+    floors = [create_floor(a.data_dir, a.files, "before")]
+    settle()
     for label in ("sync_open_empty", "sync_open_same"):
         await srv.start()
         async with aiohttp.ClientSession() as http:
@@ -299,7 +301,8 @@ async def measure(a, srv):
             await term.close()
         srv.stop()
     settle()
-    out["create_floor_ms"] = create_floor(a.data_dir, a.files)
+    floors.append(create_floor(a.data_dir, a.files, "after"))
+    out["create_floor_ms"] = floors
     json.dump({"samples": out}, open(a.json, "w"), indent=1)
 
 
@@ -308,9 +311,9 @@ def settle():
     time.sleep(5)
 
 
-def create_floor(parent, n):
+def create_floor(parent, n, name):
     """The same number of small files created by a bare loop: what the disk allows."""
-    d = os.path.join(parent, "floor", "many")
+    d = os.path.join(parent, "floor", name, "many")
     os.makedirs(d)
     t0 = time.perf_counter()
     for i in range(n):
