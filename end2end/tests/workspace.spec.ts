@@ -103,6 +103,8 @@ test("a save from a stale version opens the conflict dialog", async ({ browser }
   const url = a.url();
   await row(a, "main.py").click();
   await expect(a.locator(".monaco-editor .view-lines")).toContainText("Hello");
+  // Edited, not saved: a tab with edits does not follow changes made elsewhere.
+  await typeInEditor(a, "# from a\n");
 
   // The same user in a second browser saves first.
   const second = await browser.newContext();
@@ -119,7 +121,6 @@ test("a save from a stale version opens the conflict dialog", async ({ browser }
   await b.keyboard.press("ControlOrMeta+S");
   await expect(b.locator("#save-status")).toHaveText("All changes saved");
 
-  await typeInEditor(a, "# from a\n");
   await a.keyboard.press("ControlOrMeta+S");
   const dialog = a.getByRole("dialog", { name: "Save conflict" });
   await expect(dialog).toBeVisible();
