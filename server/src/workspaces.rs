@@ -103,7 +103,13 @@ impl Workspaces {
         }
         for uuid in existing {
             // Processes an earlier run left in control groups.
-            self.runner.stop(SessionRef { uuid, id: 0 }).await;
+            self.runner
+                .stop(SessionRef {
+                    uuid,
+                    id: 0,
+                    user: 0,
+                })
+                .await;
         }
         let me = Arc::downgrade(self);
         tokio::spawn(async move {

@@ -90,6 +90,7 @@ impl LocalRunner {
         let probe = SessionRef {
             uuid: Uuid::new_v4(),
             id: 0,
+            user: 0,
         };
         self.prepare(probe)?;
         let mut cmd = std::process::Command::new("bwrap");

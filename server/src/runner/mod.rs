@@ -4,6 +4,7 @@
 
 pub mod cgroup;
 pub mod confined;
+pub mod kube;
 pub mod local;
 
 use async_trait::async_trait;
@@ -17,6 +18,8 @@ pub struct SessionRef {
     pub uuid: Uuid,
     /// The database id.
     pub id: i64,
+    /// The owner's database id (labels on cluster objects).
+    pub user: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -61,7 +61,7 @@ pub async fn owned(pool: &PgPool, headers: &HeaderMap, uuid: Uuid) -> Result<Ses
         .await?
         .ok_or_else(|| AppError::unauthorized("sign in first"))?;
     let id = app::api::sessions::ssr::owned_id(pool, uuid, user).await?;
-    Ok(SessionRef { uuid, id })
+    Ok(SessionRef { uuid, id, user })
 }
 
 pub async fn terminal(

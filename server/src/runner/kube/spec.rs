@@ -1,0 +1,133 @@
+//! The exec pod and workspace volume of a session, as typed objects.
+
+use super::names;
+use crate::runner::SessionRef;
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PersistentVolumeClaimVolumeSource, Pod, PodSecurityContext, PodSpec, ResourceRequirements,
+    SeccompProfile, SecurityContext, Volume, VolumeMount, VolumeResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Where and how the kube runner makes sandboxes.
+#[derive(Debug, Clone)]
+pub struct KubeSettings {
+    pub namespace: String,
+    pub image: String,
+    pub storage_class: Option<String>,
+    pub volume_size: String,
+    pub cpu_request: String,
+    pub cpu_limit: String,
+    pub memory_request: String,
+    pub memory_limit: String,
+    /// How long a pod may take from creation to running.
+    pub start_timeout: Duration,
+}
+
+/// The unprivileged user of the exec image.
+const USER_ID: i64 = 1000;
+
+fn meta(name: String, s: SessionRef, namespace: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name),
+        namespace: Some(namespace.to_string()),
+        labels: Some(names::labels(s.uuid, s.user)),
+        ..Default::default()
+    }
+}
+
+fn quantities(pairs: [(&str, &str); 2]) -> BTreeMap<String, Quantity> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+        .collect()
+}
+
+pub fn pvc(k: &KubeSettings, s: SessionRef) -> PersistentVolumeClaim {
+    PersistentVolumeClaim {
+        metadata: meta(names::pvc(s.uuid), s, &k.namespace),
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteOnce".into()]),
+            storage_class_name: k.storage_class.clone(),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_string(),
+                    Quantity(k.volume_size.clone()),
+                )])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+pub fn pod(k: &KubeSettings, s: SessionRef) -> Pod {
+    Pod {
+        metadata: meta(names::pod(s.uuid), s, &k.namespace),
+        spec: Some(PodSpec {
+            // Users' code gets no credentials to the cluster.
+            automount_service_account_token: Some(false),
+            enable_service_links: Some(false),
+            restart_policy: Some("Always".into()),
+            termination_grace_period_seconds: Some(2),
+            security_context: Some(PodSecurityContext {
+                run_as_non_root: Some(true),
+                run_as_user: Some(USER_ID),
+                run_as_group: Some(USER_ID),
+                fs_group: Some(USER_ID),
+                seccomp_profile: Some(SeccompProfile {
+                    type_: "RuntimeDefault".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            containers: vec![Container {
+                name: "sandbox".into(),
+                image: Some(k.image.clone()),
+                command: Some(vec!["sleep".into(), "infinity".into()]),
+                working_dir: Some("/app".into()),
+                resources: Some(ResourceRequirements {
+                    requests: Some(quantities([
+                        ("cpu", &k.cpu_request),
+                        ("memory", &k.memory_request),
+                    ])),
+                    limits: Some(quantities([
+                        ("cpu", &k.cpu_limit),
+                        ("memory", &k.memory_limit),
+                    ])),
+                    ..Default::default()
+                }),
+                security_context: Some(SecurityContext {
+                    allow_privilege_escalation: Some(false),
+                    privileged: Some(false),
+                    run_as_non_root: Some(true),
+                    capabilities: Some(Capabilities {
+                        drop: Some(vec!["ALL".into()]),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                volume_mounts: Some(vec![VolumeMount {
+                    name: "workspace".into(),
+                    mount_path: "/app".into(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }],
+            volumes: Some(vec![Volume {
+                name: "workspace".into(),
+                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                    claim_name: names::pvc(s.uuid),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
