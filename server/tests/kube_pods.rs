@@ -139,6 +139,18 @@ async fn volume_there_pod_missing(api: &mut ApiServer, s: SessionRef) {
     ApiServer::answer(send, 404, &status(404, "NotFound", "not found"));
 }
 
+/// The usual start up to the pod's creation; answers its watch with `status`.
+async fn created_then(api: &mut ApiServer, s: SessionRef, status: Value) {
+    volume_there_pod_missing(api, s).await;
+    let (req, send) = api.next("POST", &pods_path()).await;
+    ApiServer::answer(send, 201, &ApiServer::json(req).await);
+    let (_, send) = api.next("GET", &pods_path()).await;
+    ApiServer::stream(
+        send,
+        &[json!({"type": "MODIFIED", "object": pod(s, status)})],
+    );
+}
+
 #[tokio::test]
 async fn makes_the_volume_and_pod_and_waits_for_running() {
     let (pods, mut api, said) = start();
@@ -241,18 +253,11 @@ async fn image_pull_errors_fail_fast() {
     let (pods, mut api, said) = start();
     let s = session();
     let task = ensure(pods, s, said);
-    volume_there_pod_missing(&mut api, s).await;
-    let (req, send) = api.next("POST", &pods_path()).await;
-    ApiServer::answer(send, 201, &ApiServer::json(req).await);
-    let (_, send) = api.next("GET", &pods_path()).await;
     let pulling = waiting(
         "ErrImagePull",
         "manifest for webide/exec-python:1 not found",
     );
-    ApiServer::stream(
-        send,
-        &[json!({"type": "MODIFIED", "object": pod(s, pulling)})],
-    );
+    created_then(&mut api, s, pulling).await;
     let err = task.await.unwrap().unwrap_err();
     assert!(
         err.contains("ErrImagePull") && err.contains("manifest"),
@@ -265,21 +270,13 @@ async fn unschedulable_pods_fail_fast() {
     let (pods, mut api, said) = start();
     let s = session();
     let task = ensure(pods, s, said);
-    volume_there_pod_missing(&mut api, s).await;
-    let (req, send) = api.next("POST", &pods_path()).await;
-    ApiServer::answer(send, 201, &ApiServer::json(req).await);
-    let (_, send) = api.next("GET", &pods_path()).await;
     let stuck = json!({"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False",
         "reason": "Unschedulable", "message": "0/3 nodes are available: 3 Insufficient memory."}]});
-    ApiServer::stream(
-        send,
-        &[json!({"type": "MODIFIED", "object": pod(s, stuck)})],
-    );
+    created_then(&mut api, s, stuck).await;
     let err = task.await.unwrap().unwrap_err();
-    assert!(
-        err.contains("no node can take the sandbox") && err.contains("Insufficient memory"),
-        "{err}"
-    );
+    let expected =
+        err.contains("no node can take the sandbox") && err.contains("Insufficient memory");
+    assert!(expected, "{err}");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{get, router, serve, Client, Term};
+use common::{get, router, served, Served, Term};
 use sqlx::PgPool;
 use std::time::Duration;
 
@@ -21,17 +21,17 @@ fn rss_mib() -> u64 {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn isolated_from_host_network_and_other_sessions(pool: PgPool) {
-    let app = router(pool.clone());
-    let addr = serve(app.clone()).await;
-    let mut c = Client::register(&app, "alice").await;
-    let mine = c.session().await;
+    let Served {
+        addr,
+        client: mut c,
+        session: mine,
+        ..
+    } = served(router(pool.clone())).await;
     let theirs = c.session().await;
-    let mut other = Term::open(addr, &c, &theirs, None).await;
-    other.prompt().await;
+    let mut other = Term::ready(addr, &c, &theirs).await;
     other.run("echo secret > theirs.txt; sleep 1000 &").await;
 
-    let mut t = Term::open(addr, &c, &mine, None).await;
-    t.prompt().await;
+    let mut t = Term::ready(addr, &c, &mine).await;
     let shadow = t.run("cat /etc/shadow /etc/gshadow 2>&1").await;
     assert!(!shadow.contains("root:"), "{shadow}");
     let data = std::env::temp_dir().join("webide-test-sandboxes");
@@ -74,12 +74,13 @@ async fn isolated_from_host_network_and_other_sessions(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn runaway_programs_are_contained(pool: PgPool) {
-    let app = router(pool.clone());
-    let addr = serve(app.clone()).await;
-    let mut c = Client::register(&app, "alice").await;
-    let session = c.session().await;
-    let mut t = Term::open(addr, &c, &session, None).await;
-    t.prompt().await;
+    let Served {
+        app,
+        addr,
+        client: mut c,
+        session,
+    } = served(router(pool.clone())).await;
+    let mut t = Term::ready(addr, &c, &session).await;
 
     // Memory: one allocation over the limit fails inside the program.
     let out = t
@@ -103,8 +104,7 @@ async fn runaway_programs_are_contained(pool: PgPool) {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(get(&app, "/healthz").await.status, 200);
     let calm = c.session().await;
-    let mut t2 = Term::open(addr, &c, &calm, None).await;
-    t2.prompt().await;
+    let mut t2 = Term::ready(addr, &c, &calm).await;
     assert!(t2.run("echo still-fine").await.contains("still-fine"));
     let forks = t2.run("ps -e | wc -l").await;
     assert!(forks.trim().parse::<u32>().unwrap() < 10, "{forks}");
@@ -112,12 +112,9 @@ async fn runaway_programs_are_contained(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn output_floods_keep_server_memory_bounded(pool: PgPool) {
-    let app = router(pool.clone());
-    let addr = serve(app.clone()).await;
-    let mut c = Client::register(&app, "alice").await;
-    let session = c.session().await;
-    let mut t = Term::open(addr, &c, &session, None).await;
-    t.prompt().await;
+    let w = served(router(pool.clone())).await;
+    let (addr, c, session) = (w.addr, &w.client, &w.session);
+    let mut t = w.shell().await;
     let before = rss_mib();
 
     // A 1 GB flood to a socket that does not read: the shell is made to wait.
@@ -133,7 +130,7 @@ async fn output_floods_keep_server_memory_bounded(pool: PgPool) {
         stalled < before + 64 && detached < before + 64,
         "RSS grew from {before} MiB to {stalled} MiB (slow socket) and {detached} MiB (detached)"
     );
-    let mut t = Term::open(addr, &c, &session, Some(id)).await;
+    let mut t = Term::open(addr, c, session, Some(id)).await;
     t.send(b"\x03").await;
     t.send(b"echo back\r").await;
     t.expect("back\r\n").await;

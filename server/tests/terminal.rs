@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{eventually, refused, router, router_with, serve, workspaces_in, Client, Term};
+use common::{
+    eventually, refused, router, router_with, serve, served, workspaces_in, Client, Served, Term,
+};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -12,13 +14,13 @@ const CONTENT: &str =
 
 #[sqlx::test(migrations = "../migrations")]
 async fn commands_resize_history_and_reattach(pool: PgPool) {
-    let app = router(pool.clone());
-    let addr = serve(app.clone()).await;
-    let mut c = Client::register(&app, "alice").await;
-    let session = c.session().await;
-
-    let mut t = Term::open(addr, &c, &session, None).await;
-    t.prompt().await;
+    let Served {
+        addr,
+        client: mut c,
+        session,
+        ..
+    } = served(router(pool.clone())).await;
+    let mut t = Term::ready(addr, &c, &session).await;
     assert!(t.run("echo hi-$((1+2))").await.contains("hi-3"));
     t.resize(100, 40).await;
     let size = t.run("stty size").await;
@@ -57,9 +59,8 @@ async fn commands_resize_history_and_reattach(pool: PgPool) {
     assert!(again.run("echo $KEPT").await.contains("yes"));
 
     // Two terminals share the sandbox's files.
-    let mut other = Term::open(addr, &c, &session, None).await;
+    let mut other = Term::ready(addr, &c, &session).await;
     assert_ne!(other.id, id);
-    other.prompt().await;
     other.run("echo shared > s.txt").await;
     assert!(again.run("cat s.txt").await.contains("shared"));
 
@@ -93,12 +94,13 @@ async fn sockets_need_the_owner(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn files_flow_both_ways(pool: PgPool) {
-    let app = router(pool.clone());
-    let addr = serve(app.clone()).await;
-    let mut c = Client::register(&app, "alice").await;
-    let session = c.session().await;
-    let mut t = Term::open(addr, &c, &session, None).await;
-    t.prompt().await;
+    let Served {
+        addr,
+        client: mut c,
+        session,
+        ..
+    } = served(router(pool.clone())).await;
+    let mut t = Term::ready(addr, &c, &session).await;
 
     // The session's starter file was written into the sandbox.
     assert!(t.run("ls").await.contains("main.py"));
@@ -185,8 +187,7 @@ async fn files_flow_both_ways(pool: PgPool) {
         Some("1\n"),
     )
     .await;
-    let mut t2 = Term::open(addr2, &c, &session, None).await;
-    t2.prompt().await;
+    let mut t2 = Term::ready(addr2, &c, &session).await;
     let ls = t2.run("ls; cat after.txt").await;
     assert!(
         ls.contains("stray.txt") && ls.contains("bin.dat") && ls.contains("\n1\n"),
@@ -208,15 +209,14 @@ async fn idle_terminals_close_but_running_jobs_stay(pool: PgPool) {
     .unwrap();
     let workspaces = workspaces_in(dir.path(), pool.clone(), std::time::Duration::from_secs(1));
     workspaces.start().await.unwrap();
-    let app = router_with(pool.clone(), workspaces.clone());
-    let addr = serve(app.clone()).await;
-    let mut c = Client::register(&app, "alice").await;
-    let session = c.session().await;
-
-    let mut idle = Term::open(addr, &c, &session, None).await;
-    idle.prompt().await;
-    let mut busy = Term::open(addr, &c, &session, None).await;
-    busy.prompt().await;
+    let Served {
+        addr,
+        client: c,
+        session,
+        ..
+    } = served(router_with(pool.clone(), workspaces.clone())).await;
+    let idle = Term::ready(addr, &c, &session).await;
+    let mut busy = Term::ready(addr, &c, &session).await;
     busy.send(b"sleep 8; echo job-done\r").await;
     busy.expect("sleep 8").await;
     let (idle_id, busy_id) = (idle.id, busy.id);

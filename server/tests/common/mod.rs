@@ -197,6 +197,33 @@ impl Client {
     }
 }
 
+/// A served app with a signed-in user and one session, for terminal tests.
+pub struct Served {
+    pub app: Router,
+    pub addr: std::net::SocketAddr,
+    pub client: Client,
+    pub session: String,
+}
+
+pub async fn served(app: Router) -> Served {
+    let addr = serve(app.clone()).await;
+    let mut client = Client::register(&app, "alice").await;
+    let session = client.session().await;
+    Served {
+        app,
+        addr,
+        client,
+        session,
+    }
+}
+
+impl Served {
+    /// A new terminal of the session, at its first prompt.
+    pub async fn shell(&self) -> Term {
+        Term::ready(self.addr, &self.client, &self.session).await
+    }
+}
+
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -252,6 +279,13 @@ impl Term {
         };
         let hello = t.control("attached").await;
         t.id = hello["term"].as_u64().unwrap();
+        t
+    }
+
+    /// A new terminal at its first prompt.
+    pub async fn ready(addr: std::net::SocketAddr, c: &Client, session: &str) -> Self {
+        let mut t = Self::open(addr, c, session, None).await;
+        t.prompt().await;
         t
     }
 
