@@ -32,6 +32,11 @@ fn data_dir() -> &'static Path {
             .join(name);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
+        // Tests never stop their sandboxes: the last run's control groups go here.
+        let groups = server::runner::cgroup::Cgroups::detect(&dir, 0, 0);
+        for session in groups.leftovers() {
+            groups.remove(session);
+        }
         dir
     })
 }
