@@ -6,3 +6,4 @@
 pub mod names;
 pub mod pods;
 pub mod spec;
+pub mod tar_sync;
