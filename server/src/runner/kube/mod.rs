@@ -5,5 +5,6 @@
 
 pub mod names;
 pub mod pods;
+pub mod runner;
 pub mod spec;
 pub mod tar_sync;

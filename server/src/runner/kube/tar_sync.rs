@@ -59,7 +59,8 @@ fn parse_mtime(s: &str) -> Option<i128> {
     Some(secs.parse::<i128>().ok()? * 1_000_000_000 + digits.parse::<i128>().ok()?)
 }
 
-/// Reads the paths given NUL-separated on stdin into one tar on stdout.
+/// Reads the paths given NUL-separated on stdin into one tar on stdout; a path
+/// gone meanwhile is left out.
 pub fn read_command() -> Vec<String> {
     [
         "tar",
@@ -67,6 +68,7 @@ pub fn read_command() -> Vec<String> {
         "/app",
         "--null",
         "--no-recursion",
+        "--ignore-failed-read",
         "-T",
         "-",
         "-cf",
