@@ -1,5 +1,6 @@
 //! All configuration, from flags or the environment.
 
+use crate::runner::kube::spec::KubeSettings;
 use crate::runner::local::Limits;
 use app::state::Settings;
 use clap::Parser;
@@ -40,6 +41,44 @@ pub struct Config {
     #[arg(long, env = "WEBIDE_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// Where sessions' sandboxes run: `local` (bubblewrap on this machine) or
+    /// `kube` (a pod and a volume per session on the cluster the server runs in,
+    /// or the one of the current kubeconfig).
+    #[arg(long, env = "WEBIDE_RUNNER", value_enum, default_value = "local")]
+    pub runner: RunnerKind,
+
+    /// kube: the namespace of the exec pods and volumes.
+    #[arg(long, env = "WEBIDE_KUBE_NAMESPACE", default_value = "coding-platform")]
+    pub kube_namespace: String,
+
+    /// kube: the exec image (with bash, tar and find; see docker/exec.Dockerfile).
+    #[arg(
+        long,
+        env = "WEBIDE_KUBE_IMAGE",
+        default_value = "webide/exec-python:latest"
+    )]
+    pub kube_image: String,
+
+    /// kube: storage class of the workspace volumes (the cluster's default if unset).
+    #[arg(long, env = "WEBIDE_KUBE_STORAGE_CLASS")]
+    pub kube_storage_class: Option<String>,
+
+    /// kube: size of each workspace volume.
+    #[arg(long, env = "WEBIDE_KUBE_PVC_SIZE", default_value = "1Gi")]
+    pub kube_pvc_size: String,
+
+    /// kube: CPU request and limit of an exec pod, `REQUEST:LIMIT`.
+    #[arg(long, env = "WEBIDE_KUBE_CPU", default_value = "250m:1")]
+    pub kube_cpu: String,
+
+    /// kube: memory request and limit of an exec pod, `REQUEST:LIMIT`.
+    #[arg(long, env = "WEBIDE_KUBE_MEMORY", default_value = "256Mi:1Gi")]
+    pub kube_memory: String,
+
+    /// kube: how long an exec pod may take to start, in seconds.
+    #[arg(long, env = "WEBIDE_KUBE_START_SECS", default_value_t = 120)]
+    pub kube_start_secs: u64,
+
     /// Run terminals without bubblewrap (only where it cannot run, on a machine you trust).
     #[arg(long, env = "WEBIDE_UNSANDBOXED")]
     pub unsandboxed: bool,
@@ -75,7 +114,36 @@ pub struct Config {
     pub log: String,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunnerKind {
+    Local,
+    Kube,
+}
+
+fn pair(value: &str) -> (String, String) {
+    match value.split_once(':') {
+        Some((request, limit)) => (request.to_string(), limit.to_string()),
+        None => (value.to_string(), value.to_string()),
+    }
+}
+
 impl Config {
+    pub fn kube_settings(&self) -> KubeSettings {
+        let (cpu_request, cpu_limit) = pair(&self.kube_cpu);
+        let (memory_request, memory_limit) = pair(&self.kube_memory);
+        KubeSettings {
+            namespace: self.kube_namespace.clone(),
+            image: self.kube_image.clone(),
+            storage_class: self.kube_storage_class.clone(),
+            volume_size: self.kube_pvc_size.clone(),
+            cpu_request,
+            cpu_limit,
+            memory_request,
+            memory_limit,
+            start_timeout: std::time::Duration::from_secs(self.kube_start_secs),
+        }
+    }
+
     pub fn limits(&self) -> Limits {
         Limits {
             memory_bytes: self.sandbox_memory_mb << 20,

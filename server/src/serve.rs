@@ -1,8 +1,10 @@
 //! The server's life: check the configuration, open the database, serve until a
 //! signal, then shut down what it started.
 
+use crate::config::RunnerKind;
+use crate::runner::{kube::runner::KubeRunner, local::LocalRunner, Runner, RunnerError};
+use crate::workspaces::Workspaces;
 use crate::{config::Config, database, embedded_pg::EmbeddedPostgres, routes, Error};
-use crate::{runner::local::LocalRunner, workspaces::Workspaces};
 use app::{state::AppState, BUNDLE_NAME};
 use axum::serve::ListenerExt;
 use leptos::config::{Env, LeptosOptions};
@@ -59,9 +61,23 @@ async fn serve(
         .site_addr(config.listen)
         .env(Env::PROD)
         .build();
-    let runner = LocalRunner::new(&config.data_dir, config.limits(), config.unsandboxed)?;
+    let runner: Arc<dyn Runner> = match config.runner {
+        RunnerKind::Local => Arc::new(LocalRunner::new(
+            &config.data_dir,
+            config.limits(),
+            config.unsandboxed,
+        )?),
+        RunnerKind::Kube => {
+            let client = kube::Client::try_default().await.map_err(|e| {
+                RunnerError::Start(format!(
+                    "no Kubernetes API to use (in-cluster or kubeconfig): {e}"
+                ))
+            })?;
+            Arc::new(KubeRunner::new(client, config.kube_settings()))
+        }
+    };
     let workspaces = Workspaces::new(
-        Arc::new(runner),
+        runner,
         pool.clone(),
         config.max_file_bytes,
         Duration::from_secs(config.idle_secs),

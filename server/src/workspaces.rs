@@ -4,7 +4,7 @@
 //! nothing running for the idle time. Also the news of file changes that open
 //! pages subscribe to.
 
-use crate::runner::{FsOp, Runner, RunnerError, SessionRef, TermSize};
+use crate::runner::{FsOp, Progress, Runner, RunnerError, SessionRef, TermSize};
 use crate::sync::{self, Manifest};
 use crate::terminal::{osc, Finished, Terminal};
 use app::state::{FileChange, WorkspaceHooks};
@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc};
 use tracing::Instrument;
@@ -22,6 +22,10 @@ use uuid::Uuid;
 
 /// Watcher events are gathered this long before a sync, so a burst is one sync.
 const WATCH_DEBOUNCE: Duration = Duration::from_millis(150);
+/// Orphans are looked for every this many culling rounds (of 2 s).
+const ORPHAN_ROUNDS: u64 = 150;
+/// How often a runner without file events is looked at for changes.
+const POLL_WITHOUT_WATCHER: Duration = Duration::from_secs(5);
 
 /// News for the pages that have a session open.
 #[derive(Debug, Clone, Serialize)]
@@ -89,8 +93,30 @@ impl Workspaces {
     }
 
     /// Removes what the runner holds for sessions that no longer exist, then
-    /// culls idle sandboxes every few seconds until the server stops.
+    /// culls idle sandboxes every few seconds (and orphans every few minutes)
+    /// until the server stops.
     pub async fn start(self: &Arc<Self>) -> Result<(), sqlx::Error> {
+        self.runner.recover().await;
+        self.collect_orphans().await?;
+        let me = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let period = Duration::from_secs(2);
+            for round in 1u64.. {
+                tokio::time::sleep(period).await;
+                let Some(me) = me.upgrade() else { break };
+                me.cull().await;
+                if round % ORPHAN_ROUNDS == 0 {
+                    if let Err(e) = me.collect_orphans().await {
+                        tracing::warn!("collecting orphaned sandboxes: {e}");
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Deletes what the runner holds for sessions the database no longer has.
+    async fn collect_orphans(&self) -> Result<(), sqlx::Error> {
         let known = self.runner.known().await;
         let existing: Vec<Uuid> =
             sqlx::query_scalar("SELECT uuid FROM code_sessions WHERE uuid = ANY($1)")
@@ -101,37 +127,25 @@ impl Workspaces {
             tracing::info!(session = %uuid, "removing the sandbox of a deleted session");
             self.runner.forget(*uuid).await;
         }
-        for uuid in existing {
-            // Processes an earlier run left in control groups.
-            self.runner
-                .stop(SessionRef {
-                    uuid,
-                    id: 0,
-                    user: 0,
-                })
-                .await;
-        }
-        let me = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let period = Duration::from_secs(2);
-            loop {
-                tokio::time::sleep(period).await;
-                let Some(me) = me.upgrade() else { break };
-                me.cull().await;
-            }
-        });
         Ok(())
     }
 
     /// The session's running sandbox, starting it (and writing its files in) if needed.
-    pub async fn open(self: &Arc<Self>, s: SessionRef) -> Result<Arc<Live>, WorkspaceError> {
+    pub async fn open(
+        self: &Arc<Self>,
+        s: SessionRef,
+        progress: Progress<'_>,
+    ) -> Result<Arc<Live>, WorkspaceError> {
         let mut live = self.live.lock().await;
         if let Some(l) = live.get(&s.uuid) {
             return Ok(l.clone());
         }
         let span = tracing::info_span!("sandbox", session = %s.uuid);
         let started = Instant::now();
-        self.runner.start(s).instrument(span.clone()).await?;
+        self.runner
+            .start(s, progress)
+            .instrument(span.clone())
+            .await?;
         let mut manifest = Manifest::default();
         let ops = sync::push_all(
             &*self.runner,
@@ -145,7 +159,17 @@ impl Workspaces {
         let (kick_tx, kick_rx) = mpsc::channel(8);
         let watch_tx = kick_tx.clone();
         let (watch_raw_tx, mut watch_raw_rx) = mpsc::channel(1);
+        let watcher = self.runner.watch(s, watch_raw_tx);
+        let polled = watcher.is_none();
         tokio::spawn(async move {
+            // Without file events (a pod), background changes are looked for now and then.
+            if polled {
+                let mut every = tokio::time::interval(POLL_WITHOUT_WATCHER);
+                while !watch_tx.is_closed() {
+                    every.tick().await;
+                    let _ = watch_tx.try_send(Kick::Soon);
+                }
+            }
             while watch_raw_rx.recv().await.is_some() {
                 let _ = watch_tx.try_send(Kick::Soon);
             }
@@ -158,16 +182,18 @@ impl Workspaces {
             kick: kick_tx,
             finished: finished_tx,
             idle_since: Mutex::new(Instant::now()),
-            _watcher: self.runner.watch(s, watch_raw_tx),
+            _watcher: watcher,
         });
+        // The loops hold the sandbox weakly: once it is stopped they end with it.
+        let weak = Arc::downgrade(&l);
         tokio::spawn(
             self.clone()
-                .sync_loop(l.clone(), kick_rx)
+                .sync_loop(weak.clone(), kick_rx)
                 .instrument(span.clone()),
         );
         tokio::spawn(
             self.clone()
-                .history_loop(l.clone(), finished_rx)
+                .history_loop(weak, finished_rx)
                 .instrument(span.clone()),
         );
         span.in_scope(|| {
@@ -206,8 +232,9 @@ impl Workspaces {
 
     /// Syncs the sandbox back whenever kicked; kicks that come while a sync runs
     /// are folded into the next.
-    async fn sync_loop(self: Arc<Self>, live: Arc<Live>, mut kicks: mpsc::Receiver<Kick>) {
+    async fn sync_loop(self: Arc<Self>, live: Weak<Live>, mut kicks: mpsc::Receiver<Kick>) {
         while let Some(mut kick) = kicks.recv().await {
+            let Some(live) = live.upgrade() else { break };
             // Watcher events wait for their burst to end, unless a command ends meanwhile.
             let deadline = tokio::time::Instant::now() + WATCH_DEBOUNCE;
             while matches!(kick, Kick::Soon) {
@@ -246,10 +273,11 @@ impl Workspaces {
     /// Records each finished command and syncs after it.
     async fn history_loop(
         self: Arc<Self>,
-        live: Arc<Live>,
+        live: Weak<Live>,
         mut done: mpsc::UnboundedReceiver<Finished>,
     ) {
         while let Some(f) = done.recv().await {
+            let Some(live) = live.upgrade() else { break };
             // Waits if watcher kicks fill the queue: a command's sync is never dropped.
             let _ = live.kick.send(Kick::Now).await;
             let result = sqlx::query(

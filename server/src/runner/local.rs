@@ -6,8 +6,8 @@
 //! session.
 
 use super::{
-    cgroup::Cgroups, confined::Confined, Entry, FsOp, Runner, RunnerError, SessionRef, Shell,
-    ShellControl, TermSize,
+    cgroup::Cgroups, confined::Confined, Entry, FsOp, Progress, Runner, RunnerError, SessionRef,
+    Shell, ShellControl, TermSize,
 };
 use async_trait::async_trait;
 use nix::sys::resource::{setrlimit, Resource};
@@ -335,7 +335,7 @@ fn enter(procs: &[CString], limits: &Limits, owner: Option<(u32, u32)>) -> std::
 
 #[async_trait]
 impl Runner for LocalRunner {
-    async fn start(&self, s: SessionRef) -> Result<(), RunnerError> {
+    async fn start(&self, s: SessionRef, _: Progress<'_>) -> Result<(), RunnerError> {
         self.prepare(s)
     }
 
@@ -451,6 +451,18 @@ impl Runner for LocalRunner {
     async fn stop(&self, s: SessionRef) {
         let cgroups = self.cgroups.clone();
         let _ = tokio::task::spawn_blocking(move || cgroups.remove(s.uuid)).await;
+    }
+
+    /// Kills what an earlier run of this server left in its control groups (it
+    /// was killed before it could); their shells died with it already.
+    async fn recover(&self) {
+        let cgroups = self.cgroups.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            for session in cgroups.leftovers() {
+                cgroups.remove(session);
+            }
+        })
+        .await;
     }
 
     async fn known(&self) -> Vec<Uuid> {

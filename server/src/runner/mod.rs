@@ -13,6 +13,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use uuid::Uuid;
 
 /// Which session a runner works for.
+/// Tells the user how a sandbox's start goes.
+pub type Progress<'a> = &'a (dyn Fn(&str) + Send + Sync);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SessionRef {
     pub uuid: Uuid,
@@ -116,8 +119,9 @@ pub enum RunnerError {
 
 #[async_trait]
 pub trait Runner: Send + Sync + 'static {
-    /// Prepares the session's environment, reusing what is already there.
-    async fn start(&self, s: SessionRef) -> Result<(), RunnerError>;
+    /// Prepares the session's environment, reusing what is already there;
+    /// `progress` hears what it waits for (shown in the user's terminal).
+    async fn start(&self, s: SessionRef, progress: Progress<'_>) -> Result<(), RunnerError>;
     /// Every file and folder in the sandbox (metadata only).
     async fn scan(&self, s: SessionRef) -> Result<Vec<Entry>, RunnerError>;
     /// Contents of `paths`; `None` for a file over `max` bytes or gone.
@@ -139,6 +143,9 @@ pub trait Runner: Send + Sync + 'static {
     ) -> Option<Box<dyn Send + Sync>>;
     /// Stops everything the session runs; its files stay.
     async fn stop(&self, s: SessionRef);
+    /// Called once when the server starts: ends what an earlier run of this
+    /// server left running and nobody else can be using.
+    async fn recover(&self);
     /// Sessions the runner holds anything for (files, processes).
     async fn known(&self) -> Vec<Uuid>;
     /// Removes everything of a session that no longer exists.

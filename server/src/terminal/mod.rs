@@ -11,6 +11,7 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use osc::{Mark, Scanner};
 use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -89,6 +90,8 @@ pub struct Terminal {
     control: Arc<dyn ShellControl>,
     shared: Mutex<Shared>,
     exit: watch::Receiver<Option<i32>>,
+    /// Between a command's start and end marks: the shell runs something.
+    running: std::sync::atomic::AtomicBool,
 }
 
 /// What a socket gets when it attaches: the scrollback, then live output.
@@ -113,6 +116,7 @@ impl Terminal {
                 ..Default::default()
             }),
             exit: exit_rx,
+            running: Default::default(),
         });
         let reader = term.clone();
         tokio::spawn(async move {
@@ -160,6 +164,7 @@ impl Terminal {
                 match mark {
                     Mark::CommandLine(l) => line = Some(l),
                     Mark::CommandStart => {
+                        self.running.store(true, Ordering::Relaxed);
                         running = Some(Running {
                             command: line.take().unwrap_or_default(),
                             output: Vec::new(),
@@ -168,6 +173,7 @@ impl Terminal {
                         })
                     }
                     Mark::CommandEnd(code) => {
+                        self.running.store(false, Ordering::Relaxed);
                         if let Some(r) = running.take() {
                             let _ = finished.send(Finished {
                                 command: r.command,
@@ -239,8 +245,10 @@ impl Terminal {
         }
     }
 
+    /// A command runs in the foreground (the shell's marks say so), or the
+    /// runner sees other processes (background jobs) beside the shell.
     pub fn busy(&self) -> bool {
-        self.exit_code().is_none() && self.control.busy()
+        self.exit_code().is_none() && (self.running.load(Ordering::Relaxed) || self.control.busy())
     }
 
     pub fn exit_code(&self) -> Option<i32> {

@@ -85,9 +85,27 @@ fn control(msg: serde_json::Value) -> Message {
 
 async fn serve(mut socket: WebSocket, workspaces: Arc<Workspaces>, s: SessionRef, params: Params) {
     let size = term_size(params.cols, params.rows);
-    let opened = match workspaces.open(s).await {
-        Ok(live) => workspaces.terminal(&live, params.term, size).await,
-        Err(e) => Err(e),
+    // What the sandbox's start waits for (a pod being scheduled, an image pulled)
+    // is shown in the terminal while it happens.
+    let (said_tx, mut said) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let progress = move |m: &str| {
+        let _ = said_tx.send(m.to_string());
+    };
+    let opening = async {
+        match workspaces.open(s, &progress).await {
+            Ok(live) => workspaces.terminal(&live, params.term, size).await,
+            Err(e) => Err(e),
+        }
+    };
+    tokio::pin!(opening);
+    let opened = loop {
+        tokio::select! {
+            opened = &mut opening => break opened,
+            Some(m) = said.recv() => {
+                let line = format!("\x1b[2m[sandbox] {m}\x1b[0m\r\n");
+                let _ = socket.send(Message::Binary(line.into_bytes().into())).await;
+            }
+        }
     };
     let (term, reattached) = match opened {
         Ok(t) => t,

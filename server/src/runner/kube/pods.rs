@@ -3,15 +3,12 @@
 //! message), deleted when idle (the volume stays), collected when orphaned.
 
 use super::{names, spec, spec::KubeSettings};
-use crate::runner::{RunnerError, SessionRef};
+use crate::runner::{Progress, RunnerError, SessionRef};
 use futures_util::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::api::{Api, DeleteParams, ListParams, PostParams, WatchEvent, WatchParams};
 use std::time::Duration;
 use uuid::Uuid;
-
-/// Tells the user's terminal how the start goes.
-pub type Progress<'a> = &'a (dyn Fn(&str) + Send + Sync);
 
 pub struct Pods {
     pods: Api<Pod>,

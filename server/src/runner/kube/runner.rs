@@ -2,7 +2,9 @@
 //! through pods/exec with a TTY; the sync moves one tar stream per direction.
 
 use super::{names, pods::Pods, spec::KubeSettings, tar_sync};
-use crate::runner::{Entry, FsOp, Runner, RunnerError, SessionRef, Shell, ShellControl, TermSize};
+use crate::runner::{
+    Entry, FsOp, Progress, Runner, RunnerError, SessionRef, Shell, ShellControl, TermSize,
+};
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
@@ -100,9 +102,8 @@ impl KubeRunner {
 
 #[async_trait]
 impl Runner for KubeRunner {
-    async fn start(&self, s: SessionRef) -> Result<(), RunnerError> {
-        let progress = |m: &str| tracing::info!(session = %s.uuid, "{m}");
-        self.pods.ensure(s, &progress).await
+    async fn start(&self, s: SessionRef, progress: Progress<'_>) -> Result<(), RunnerError> {
+        self.pods.ensure(s, progress).await
     }
 
     async fn scan(&self, s: SessionRef) -> Result<Vec<Entry>, RunnerError> {
@@ -185,6 +186,9 @@ impl Runner for KubeRunner {
             tracing::warn!(session = %s.uuid, "deleting the sandbox pod: {e}");
         }
     }
+
+    /// Pods may be serving other replicas' sockets: nothing is ended here.
+    async fn recover(&self) {}
 
     async fn known(&self) -> Vec<Uuid> {
         self.pods.sessions().await.unwrap_or_else(|e| {
