@@ -59,6 +59,11 @@ pub struct Config {
     )]
     pub kube_image: String,
 
+    /// kube: an image for one language, `LANGUAGE=IMAGE` (repeat, or comma-separated in the
+    /// environment); other languages use `--kube-image`.
+    #[arg(long = "kube-image-for", env = "WEBIDE_KUBE_IMAGES", value_delimiter = ',', value_parser = language_image)]
+    pub kube_images: Vec<(String, String)>,
+
     /// kube: storage class of the workspace volumes (the cluster's default if unset).
     #[arg(long, env = "WEBIDE_KUBE_STORAGE_CLASS")]
     pub kube_storage_class: Option<String>,
@@ -120,6 +125,15 @@ pub enum RunnerKind {
     Kube,
 }
 
+fn language_image(value: &str) -> Result<(String, String), String> {
+    let (language, image) = value
+        .split_once('=')
+        .ok_or_else(|| format!("{value:?}: expected LANGUAGE=IMAGE"))?;
+    app::api::sessions::Language::from_id(language)
+        .ok_or_else(|| format!("{language:?} is not a language of the IDE"))?;
+    Ok((language.to_string(), image.to_string()))
+}
+
 fn pair(value: &str) -> (String, String) {
     match value.split_once(':') {
         Some((request, limit)) => (request.to_string(), limit.to_string()),
@@ -134,6 +148,7 @@ impl Config {
         KubeSettings {
             namespace: self.kube_namespace.clone(),
             image: self.kube_image.clone(),
+            images: self.kube_images.iter().cloned().collect(),
             storage_class: self.kube_storage_class.clone(),
             volume_size: self.kube_pvc_size.clone(),
             cpu_request,

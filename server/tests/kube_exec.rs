@@ -24,6 +24,7 @@ fn settings() -> KubeSettings {
     KubeSettings {
         namespace: NS.into(),
         image: "webide/exec-python:1".into(),
+        images: [("javascript".to_string(), "webide/exec-node:1".to_string())].into(),
         storage_class: None,
         volume_size: "1Gi".into(),
         cpu_request: "250m".into(),
@@ -199,6 +200,7 @@ async fn cluster() -> (KubeRunner, SessionRef, tempfile::TempDir) {
         uuid: Uuid::new_v4(),
         id: 1,
         user: 2,
+        language: app::api::sessions::Language::Python,
     };
     let app = tempfile::tempdir().unwrap();
     let pod = Pod {

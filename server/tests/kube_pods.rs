@@ -20,6 +20,7 @@ fn settings() -> KubeSettings {
     KubeSettings {
         namespace: NS.into(),
         image: "webide/exec-python:1".into(),
+        images: [("javascript".to_string(), "webide/exec-node:1".to_string())].into(),
         storage_class: Some("fast".into()),
         volume_size: "1Gi".into(),
         cpu_request: "250m".into(),
@@ -35,6 +36,7 @@ fn session() -> SessionRef {
         uuid: Uuid::new_v4(),
         id: 3,
         user: 42,
+        language: app::api::sessions::Language::Python,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod confined;
 pub mod kube;
 pub mod local;
 
+use app::api::sessions::Language;
 use async_trait::async_trait;
 use std::io;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -16,13 +17,15 @@ use uuid::Uuid;
 /// Tells the user how a sandbox's start goes.
 pub type Progress<'a> = &'a (dyn Fn(&str) + Send + Sync);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionRef {
     pub uuid: Uuid,
     /// The database id.
     pub id: i64,
     /// The owner's database id (labels on cluster objects).
     pub user: i64,
+    /// Picks the cluster runner's image.
+    pub language: Language,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,7 +16,10 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct KubeSettings {
     pub namespace: String,
+    /// The image for sessions of a language without one of its own in `images`.
     pub image: String,
+    /// Images by language id (`python`, `javascript`, …).
+    pub images: BTreeMap<String, String>,
     pub storage_class: Option<String>,
     pub volume_size: String,
     pub cpu_request: String,
@@ -87,7 +90,7 @@ pub fn pod(k: &KubeSettings, s: SessionRef) -> Pod {
             }),
             containers: vec![Container {
                 name: "sandbox".into(),
-                image: Some(k.image.clone()),
+                image: Some(k.images.get(s.language.id()).unwrap_or(&k.image).clone()),
                 command: Some(vec!["sleep".into(), "infinity".into()]),
                 working_dir: Some("/app".into()),
                 resources: Some(ResourceRequirements {
@@ -129,5 +132,41 @@ pub fn pod(k: &KubeSettings, s: SessionRef) -> Pod {
             ..Default::default()
         }),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::api::sessions::Language;
+
+    #[test]
+    fn the_image_follows_the_language() {
+        let k = KubeSettings {
+            namespace: "ns".into(),
+            image: "exec-python".into(),
+            images: [("javascript".to_string(), "exec-node".to_string())].into(),
+            storage_class: None,
+            volume_size: "1Gi".into(),
+            cpu_request: "1".into(),
+            cpu_limit: "1".into(),
+            memory_request: "1Gi".into(),
+            memory_limit: "1Gi".into(),
+            start_timeout: Duration::from_secs(1),
+        };
+        let image = |language| {
+            let s = SessionRef {
+                uuid: uuid::Uuid::new_v4(),
+                id: 1,
+                user: 1,
+                language,
+            };
+            pod(&k, s).spec.unwrap().containers[0]
+                .image
+                .clone()
+                .unwrap()
+        };
+        assert_eq!(image(Language::Javascript), "exec-node");
+        assert_eq!(image(Language::Go), "exec-python");
     }
 }
