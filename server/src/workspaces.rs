@@ -220,7 +220,21 @@ impl Workspaces {
                 return Ok((t, true));
             }
         }
-        let shell = self.runner.open_shell(live.session, size).await?;
+        let shell = match self.runner.open_shell(live.session, size).await {
+            Ok(shell) => shell,
+            Err(e) => {
+                // The sandbox is gone under us (a deleted or evicted pod): the next
+                // open starts it afresh.
+                let mut all = self.live.lock().await;
+                if all
+                    .get(&live.session.uuid)
+                    .is_some_and(|l| Arc::ptr_eq(l, live))
+                {
+                    all.remove(&live.session.uuid);
+                }
+                return Err(e.into());
+            }
+        };
         let id = self.next_term.fetch_add(1, Ordering::Relaxed);
         let term = Terminal::start(id, shell, live.finished.clone());
         live.terminals

@@ -4,36 +4,21 @@
 //! a folder standing for the pod's `/app`. No cluster can run here; the commands,
 //! the streams and the protocol are real.
 
+mod common;
+
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::get;
+use common::kube_api::{settings, NS};
 use futures_util::{SinkExt, StreamExt};
 use server::runner::kube::runner::KubeRunner;
-use server::runner::kube::spec::KubeSettings;
 use server::runner::{EntryKind, FsOp, Runner, SessionRef, TermSize};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
-
-const NS: &str = "coding-platform";
-
-fn settings() -> KubeSettings {
-    KubeSettings {
-        namespace: NS.into(),
-        image: "webide/exec-python:1".into(),
-        images: [("javascript".to_string(), "webide/exec-node:1".to_string())].into(),
-        storage_class: None,
-        volume_size: "1Gi".into(),
-        cpu_request: "250m".into(),
-        cpu_limit: "1".into(),
-        memory_request: "256Mi".into(),
-        memory_limit: "1Gi".into(),
-        start_timeout: Duration::from_secs(20),
-    }
-}
 
 /// The one pod the fake knows, and the folder that is its `/app`.
 #[derive(Clone)]

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod kube_api;
+
 use app::state::AppState;
 use axum::{
     body::Body,
@@ -273,18 +275,28 @@ impl Term {
         term: Option<u64>,
     ) -> Self {
         let query = term.map(|t| format!("?term={t}")).unwrap_or_default();
-        let ws = connect(addr, session, c.cookie.as_deref(), &query)
+        let mut t = Self::connect(addr, c, session, &query).await;
+        let hello = t.control("attached").await;
+        t.id = hello["term"].as_u64().unwrap();
+        t
+    }
+
+    /// The socket alone, before the terminal says anything.
+    pub async fn connect(
+        addr: std::net::SocketAddr,
+        c: &Client,
+        session: &str,
+        query: &str,
+    ) -> Self {
+        let ws = connect(addr, session, c.cookie.as_deref(), query)
             .await
             .expect("socket accepted");
-        let mut t = Self {
+        Self {
             ws,
             seen: Vec::new(),
             id: 0,
             controls: Vec::new(),
-        };
-        let hello = t.control("attached").await;
-        t.id = hello["term"].as_u64().unwrap();
-        t
+        }
     }
 
     /// A new terminal at its first prompt.

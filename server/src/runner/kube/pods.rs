@@ -42,6 +42,7 @@ pub fn explain(e: kube::Error) -> RunnerError {
             )
         }
         kube::Error::Api(r) => format!("the Kubernetes API refused: {} ({})", r.message, r.code),
+        kube::Error::UpgradeConnection(e) => format!("the sandbox's pods/exec was refused: {e}"),
         other => format!("the Kubernetes API server cannot be reached: {other}"),
     })
 }
