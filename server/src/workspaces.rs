@@ -62,6 +62,8 @@ pub struct Workspaces {
     max_file_bytes: u64,
     idle: Duration,
     live: tokio::sync::Mutex<HashMap<Uuid, Arc<Live>>>,
+    /// Sessions whose sandbox is being started, each behind its own gate.
+    opening: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
     news: Mutex<HashMap<Uuid, broadcast::Sender<Event>>>,
     next_term: AtomicU32,
 }
@@ -89,6 +91,7 @@ impl Workspaces {
             live: Default::default(),
             news: Default::default(),
             next_term: AtomicU32::new(1),
+            opening: Default::default(),
         })
     }
 
@@ -136,10 +139,36 @@ impl Workspaces {
         s: SessionRef,
         progress: Progress<'_>,
     ) -> Result<Arc<Live>, WorkspaceError> {
-        let mut live = self.live.lock().await;
-        if let Some(l) = live.get(&s.uuid) {
+        if let Some(l) = self.live.lock().await.get(&s.uuid) {
             return Ok(l.clone());
         }
+        // One start per session at a time; other sessions never wait for it (a
+        // pod may take minutes to pull its image).
+        let gate = self
+            .opening
+            .lock()
+            .expect("lock")
+            .entry(s.uuid)
+            .or_default()
+            .clone();
+        let _opening = gate.lock().await;
+        if let Some(l) = self.live.lock().await.get(&s.uuid) {
+            return Ok(l.clone());
+        }
+        let opened = self.start_sandbox(s, progress).await;
+        // Known as running before the gate goes, so no second start slips in between.
+        if let Ok(l) = &opened {
+            self.live.lock().await.insert(s.uuid, l.clone());
+        }
+        self.opening.lock().expect("lock").remove(&s.uuid);
+        opened
+    }
+
+    async fn start_sandbox(
+        self: &Arc<Self>,
+        s: SessionRef,
+        progress: Progress<'_>,
+    ) -> Result<Arc<Live>, WorkspaceError> {
         let span = tracing::info_span!("sandbox", session = %s.uuid);
         let started = Instant::now();
         self.runner
@@ -203,7 +232,6 @@ impl Workspaces {
                 "sandbox started"
             )
         });
-        live.insert(s.uuid, l.clone());
         Ok(l)
     }
 
