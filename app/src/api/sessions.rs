@@ -199,7 +199,16 @@ pub mod ssr {
 
     /// The database id of `uuid` if `user_id` owns it; 404 otherwise.
     pub async fn owned_id(pool: &PgPool, uuid: Uuid, user_id: i64) -> Result<i64, AppError> {
-        sqlx::query_scalar("SELECT id FROM code_sessions WHERE uuid = $1 AND user_id = $2")
+        Ok(owned(pool, uuid, user_id).await?.0)
+    }
+
+    /// The database id and language of `uuid` if `user_id` owns it; 404 otherwise.
+    pub async fn owned(
+        pool: &PgPool,
+        uuid: Uuid,
+        user_id: i64,
+    ) -> Result<(i64, Language), AppError> {
+        sqlx::query_as("SELECT id, language FROM code_sessions WHERE uuid = $1 AND user_id = $2")
             .bind(uuid)
             .bind(user_id)
             .fetch_optional(pool)

@@ -399,7 +399,6 @@ impl Runner for LocalRunner {
     }
 
     async fn open_shell(&self, s: SessionRef, size: TermSize) -> Result<Shell, RunnerError> {
-        self.prepare(s)?;
         let (pty, pts) = pty_process::open().map_err(|e| RunnerError::Start(e.to_string()))?;
         pty.resize(pty_process::Size::new(size.rows, size.cols))
             .map_err(|e| RunnerError::Start(e.to_string()))?;

@@ -60,13 +60,7 @@ pub async fn owned(pool: &PgPool, headers: &HeaderMap, uuid: Uuid) -> Result<Ses
     let user = app::api::auth::ssr::user_id_in(pool, headers)
         .await?
         .ok_or_else(|| AppError::unauthorized("sign in first"))?;
-    let (id, language) =
-        sqlx::query_as("SELECT id, language FROM code_sessions WHERE uuid = $1 AND user_id = $2")
-            .bind(uuid)
-            .bind(user)
-            .fetch_optional(pool)
-            .await?
-            .ok_or_else(app::api::sessions::ssr::not_found)?;
+    let (id, language) = app::api::sessions::ssr::owned(pool, uuid, user).await?;
     Ok(SessionRef {
         uuid,
         id,

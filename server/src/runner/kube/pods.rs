@@ -51,8 +51,13 @@ fn already_exists(e: &kube::Error) -> bool {
     matches!(e, kube::Error::Api(r) if r.code == 409)
 }
 
-fn not_found(e: &kube::Error) -> bool {
-    matches!(e, kube::Error::Api(r) if r.code == 404)
+/// A deletion of something already gone succeeded.
+fn absent_is_fine<T>(result: Result<T, kube::Error>) -> Result<(), RunnerError> {
+    match result {
+        Err(kube::Error::Api(r)) if r.code == 404 => Ok(()),
+        Err(e) => Err(explain(e)),
+        Ok(_) => Ok(()),
+    }
 }
 
 /// Where a pod is on its way to running.
@@ -236,29 +241,21 @@ impl Pods {
 
     /// Deletes the session's pod (its volume stays); a missing pod is fine.
     pub async fn delete_pod(&self, uuid: Uuid) -> Result<(), RunnerError> {
-        match self
+        let deleted = self
             .pods
             .delete(&names::pod(uuid), &DeleteParams::default())
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(explain(e)),
-        }
+            .await;
+        absent_is_fine(deleted)
     }
 
     /// Deletes the session's pod and volume: the session is gone.
     pub async fn delete_all(&self, uuid: Uuid) -> Result<(), RunnerError> {
         self.delete_pod(uuid).await?;
-        match self
+        let deleted = self
             .pvcs
             .delete(&names::pvc(uuid), &DeleteParams::default())
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(explain(e)),
-        }
+            .await;
+        absent_is_fine(deleted)
     }
 
     /// Sessions that have a pod or a volume on the cluster.
