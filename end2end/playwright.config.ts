@@ -1,5 +1,9 @@
 import { defineConfig } from "@playwright/test";
 
+// The offline tests cut the service worker's own requests, which Playwright routes
+// only with this set.
+process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS ??= "1";
+
 // The server is started by scripts/test, which passes its address in BASE_URL.
 export default defineConfig({
   testDir: "./tests",

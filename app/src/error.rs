@@ -20,6 +20,8 @@ pub enum ErrorCode {
     TooLarge,
     RateLimited,
     Unavailable,
+    /// Never sent by the server: the client could not reach it at all.
+    Unreachable,
     Internal,
 }
 
@@ -35,7 +37,7 @@ impl ErrorCode {
             Self::Conflict => S::CONFLICT,
             Self::TooLarge => S::PAYLOAD_TOO_LARGE,
             Self::RateLimited => S::TOO_MANY_REQUESTS,
-            Self::Unavailable => S::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Unreachable => S::SERVICE_UNAVAILABLE,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -155,7 +157,7 @@ impl FromServerFnError for AppError {
                 Self::bad_request(format!("bad arguments: {m}"))
             }
             ServerFnErrorErr::Request(m) => Self::new(
-                ErrorCode::Unavailable,
+                ErrorCode::Unreachable,
                 format!("cannot reach the server: {m}"),
             ),
             #[cfg(not(feature = "ssr"))]
@@ -212,6 +214,7 @@ mod tests {
             (ErrorCode::RateLimited, 429),
             (ErrorCode::Internal, 500),
             (ErrorCode::Unavailable, 503),
+            (ErrorCode::Unreachable, 503),
         ];
         for (code, status) in pairs {
             assert_eq!(code.status().as_u16(), status, "{code:?}");

@@ -278,3 +278,48 @@ async fn the_session_page_arrives_with_its_tree(pool: PgPool) {
     assert!(html.contains(r#"data-path="src""#), "{html}");
     assert!(html.contains(r#"data-path="main.py""#));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn many_files_in_one_read_for_the_offline_copy(pool: PgPool) {
+    let app = router(pool);
+    let mut c = Client::register(&app, "keeper").await;
+    let s = c.session().await;
+    c.ok(
+        "/api/files/create",
+        json!({"session": s, "path": "src/a.py", "kind": "file", "content": "a = 1\n"}),
+    )
+    .await;
+    let got = c
+        .ok(
+            "/api/files/contents",
+            json!({"session": s, "paths": ["src/a.py", "main.py", "src", "gone.py"]}),
+        )
+        .await;
+    let got = got.as_array().unwrap();
+    let names: Vec<_> = got.iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["main.py", "src/a.py"],
+        "folders and missing paths are left out"
+    );
+    assert_eq!(got[1]["content"], "a = 1\n");
+    assert_eq!(got[1]["hash"].as_str().unwrap().len(), 64);
+
+    let too_many: Vec<String> = (0..1001).map(|i| format!("f{i}")).collect();
+    c.fails(
+        "/api/files/contents",
+        json!({"session": s, "paths": too_many}),
+        422,
+    )
+    .await;
+
+    // Another user's session reads like a missing one.
+    let mut other = Client::register(&app, "stranger").await;
+    other
+        .fails(
+            "/api/files/contents",
+            json!({"session": s, "paths": ["main.py"]}),
+            404,
+        )
+        .await;
+}

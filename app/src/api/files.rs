@@ -70,6 +70,31 @@ pub async fn read(session: Uuid, path: String) -> Result<FileContent, AppError> 
         .ok_or_else(|| ssr::no_file(&path))
 }
 
+/// The files among `paths` (at most [`MAX_READ_MANY`]), for a client keeping a
+/// copy of the workspace; paths that are missing or folders are left out.
+#[server(prefix = "/api", endpoint = "files/contents", input = Json)]
+pub async fn contents(session: Uuid, paths: Vec<String>) -> Result<Vec<FileContent>, AppError> {
+    if paths.len() > MAX_READ_MANY {
+        return Err(AppError::invalid(format!(
+            "at most {MAX_READ_MANY} files per request; {} asked",
+            paths.len()
+        )));
+    }
+    let (state, sid) = ssr::session(session).await?;
+    Ok(sqlx::query_as(
+        "SELECT full_path AS path, content, content_hash AS hash, version, size_bytes AS size
+         FROM workspace_items
+         WHERE session_id = $1 AND kind = 'file' AND full_path = ANY($2)
+         ORDER BY full_path COLLATE \"C\"",
+    )
+    .bind(sid)
+    .bind(&paths)
+    .fetch_all(&state.pool)
+    .await?)
+}
+
+pub const MAX_READ_MANY: usize = 1000;
+
 /// Creates a file (with `content`, empty by default) or a folder; missing parent
 /// folders are created too.
 #[server(prefix = "/api", endpoint = "files/create", input = Json)]

@@ -40,14 +40,17 @@ pub fn EditorArea() -> impl IntoView {
             .into_iter()
             .map(|tab| {
                 let (p1, p2, p3) = (tab.path.clone(), tab.path.clone(), tab.path.clone());
+                let unsynced = ws.is_unsynced(&tab.path);
                 let active =
                     Memo::new(move |_| ws.active.with(|a| a.as_deref() == Some(p1.as_str())));
                 view! {
-                    <div class="tab" class:active=active class:dirty=tab.dirty role="tab"
-                        aria-selected=move || active.get().to_string() title=tab.path.clone()
+                    <div class="tab" class:active=active class:dirty=tab.dirty class:unsynced=unsynced
+                        role="tab" aria-selected=move || active.get().to_string()
+                        title=if unsynced { format!("{} (saved on this device, not yet on the server)", tab.path) } else { tab.path.clone() }
                         data-path=tab.path.clone()>
                         <button class="tab-label" on:click=move |_| ws.activate(&p2)>
                             {paths::name(&tab.path).to_string()}
+                            {unsynced.then_some(view! { <span class="unsynced-mark">"⇡"</span> })}
                         </button>
                         <button class="tab-close" aria-label=format!("Close {}", tab.path)
                             on:click=move |_| ws.close(&p3)>

@@ -1,6 +1,8 @@
 //! The IDE frame: top bar, sidebar, editor area, bottom panel and status bar.
 
-use super::{terminal::use_terms, use_user, workspace::Ws};
+use super::{
+    dialog::use_dialogs, offline::use_connection, terminal::use_terms, use_user, workspace::Ws,
+};
 use crate::api::{auth, health::health_info};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -66,11 +68,29 @@ pub fn IdeLayout(
 #[component]
 pub fn AccountMenu() -> impl IntoView {
     let user = use_user();
+    let dialogs = use_dialogs();
+    let conn = use_connection();
+    let error = RwSignal::new(None::<String>);
     let sign_out = move |_| {
+        if !conn.online_now() {
+            error.set(Some("Offline: signing out needs the server".into()));
+            return;
+        }
         spawn_local(async move {
-            let _ = auth::logout().await;
-            // A full load: nothing of the previous user stays in memory.
-            let _ = window().location().set_href("/login");
+            #[cfg(feature = "hydrate")]
+            {
+                let waiting = super::offline::waiting_saves().await;
+                if waiting > 0 {
+                    let message = format!(
+                        "{waiting} saved change(s) have not reached the server yet. Signing out deletes them from this browser."
+                    );
+                    return dialogs.confirm("Sign out?", &message, "Sign out", move || {
+                        spawn_local(sign_out_now(error))
+                    });
+                }
+            }
+            let _ = dialogs;
+            sign_out_now(error).await;
         });
     };
     view! {
@@ -82,6 +102,7 @@ pub fn AccountMenu() -> impl IntoView {
                             {if u.is_guest { format!("{} (guest)", u.username) } else { u.username }}
                         </a>
                         <button class="link-button" id="sign-out" on:click=sign_out>"Sign out"</button>
+                        <span class="error" role="alert">{move || error.get()}</span>
                     }.into_any(),
                     None => view! {
                         <a href="/login">"Sign in"</a>
@@ -93,26 +114,35 @@ pub fn AccountMenu() -> impl IntoView {
     }
 }
 
+/// Ends the session on the server, then wipes this browser's copy of the user's
+/// files; a full load follows, so nothing of the previous user stays in memory.
+async fn sign_out_now(error: RwSignal<Option<String>>) {
+    if let Err(e) = auth::logout().await {
+        return error.set(Some(e.message));
+    }
+    #[cfg(feature = "hydrate")]
+    if let Err(e) = super::offline::forget().await {
+        leptos::logging::warn!("{e}");
+    }
+    let _ = window().location().set_href("/login");
+}
+
 /// Saved state, connection state and the server, fetched once hydrated.
 #[component]
 fn StatusBar() -> impl IntoView {
     // Set from an effect, which runs only in the browser: a resource read here would
     // hold every enclosing Suspense pending on the server.
     let info = RwSignal::new(None);
-    Effect::new(move |_| spawn_local(async move { info.set(Some(health_info().await)) }));
     let ws = use_context::<Ws>();
     let user = use_user();
-    let online = RwSignal::new(true);
-    #[cfg(feature = "hydrate")]
-    {
-        online.set(window().navigator().on_line());
-        let h1 = window_event_listener(leptos::ev::online, move |_| online.set(true));
-        let h2 = window_event_listener(leptos::ev::offline, move |_| online.set(false));
-        on_cleanup(move || {
-            h1.remove();
-            h2.remove();
-        });
-    }
+    let conn = use_connection();
+    let online = move || conn.online();
+    // The server's state is asked again whenever the connection comes back.
+    Effect::new(move |_| {
+        if conn.online() {
+            spawn_local(async move { info.set(Some(health_info().await)) });
+        }
+    });
     let server = move || match info.get() {
         None => ("connecting…".to_string(), "pending"),
         Some(Ok(i)) if i.database_ok => (format!("server {} · database ok", i.version), "ok"),
@@ -129,6 +159,12 @@ fn StatusBar() -> impl IntoView {
                         n => format!("{n} unsaved files"),
                     }}
                 </span>
+                <span id="sync-status" class="status warn" hidden=move || ws.unsynced.with(|u| u.is_empty())>
+                    {move || match ws.unsynced.with(|u| u.len()) {
+                        1 => "⇡ 1 file saved on this device, not yet on the server".to_string(),
+                        n => format!("⇡ {n} files saved on this device, not yet on the server"),
+                    }}
+                </span>
                 <span id="notice" class="status" class:error=move || ws.notice.get().is_some_and(|n| n.1)>
                     {move || ws.notice.get().map(|n| n.0)}
                 </span>
@@ -139,8 +175,15 @@ fn StatusBar() -> impl IntoView {
                     {move || user.get().and_then(|u| u.ok().flatten()).map(|u| format!("signed in as {}", u.username))}
                 </span>
             </Transition>
-            <span id="connection" class="status" data-online=move || online.get().to_string()>
-                {move || if online.get() { "online" } else { "offline" }}
+            {ws.map(|ws| view! {
+                <span id="offline-copy" class="status"
+                    data-ready=move || (ws.kept.get() && conn.app_kept.get()).to_string()
+                    title="This session opens and its files can be read and edited without a connection">
+                    {move || (ws.kept.get() && conn.app_kept.get()).then_some("available offline")}
+                </span>
+            })}
+            <span id="connection" class="status" class:error=move || !online() data-online=move || online().to_string()>
+                {move || if online() { "online" } else { "offline: working from this device" }}
             </span>
             <span id="server-status" class="status" data-state=move || server().1>
                 {move || server().0}

@@ -7,7 +7,10 @@ mod editor;
 mod layout;
 mod live;
 #[cfg(feature = "hydrate")]
+mod local_store;
+#[cfg(feature = "hydrate")]
 mod monaco;
+mod offline;
 mod pages;
 mod profile;
 mod session_list;
@@ -66,6 +69,7 @@ pub fn App() -> impl IntoView {
     let user: UserResource = Resource::new(|| (), |_| me());
     provide_context(user);
     dialog::Dialogs::provide();
+    offline::Connection::provide();
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{BUNDLE_NAME}.css") />
         <Title text="WebIDE" />

@@ -4,7 +4,7 @@ use super::{
     account::start_as_guest,
     editor::EditorArea,
     layout::IdeLayout,
-    live,
+    live, offline,
     session_list::SessionList,
     terminal::{Panel, Terms},
     tree::FileTree,
@@ -86,6 +86,7 @@ fn Workspace(session: CodeSession, tree: Vec<TreeItem>) -> impl IntoView {
     let ws = Ws::provide(session.uuid, tree);
     let terms = Terms::provide();
     live::follow(ws, Some(terms));
+    offline::follow(ws);
     let title = session.name.clone();
     view! {
         <IdeLayout

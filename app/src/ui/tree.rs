@@ -157,6 +157,8 @@ fn TreeRow(item: TreeItem, depth: usize, menu: RwSignal<Option<Menu>>) -> impl I
     let p = path.clone();
     let dirty = move || ws.is_dirty(&p);
     let p = path.clone();
+    let unsynced = move || ws.is_unsynced(&p);
+    let p = path.clone();
     let activate = move || {
         if is_folder {
             ws.selected.set(Some(p.clone()));
@@ -215,6 +217,7 @@ fn TreeRow(item: TreeItem, depth: usize, menu: RwSignal<Option<Menu>>) -> impl I
             class="tree-row"
             class:selected=selected
             class:folder=is_folder
+            class:unsynced=unsynced
             role="treeitem"
             tabindex="0"
             data-path=path.clone()
@@ -247,6 +250,9 @@ fn TreeRow(item: TreeItem, depth: usize, menu: RwSignal<Option<Menu>>) -> impl I
             </span>
             <span class="tree-name">{name}</span>
             <Show when=dirty><span class="dirty-dot" title="Unsaved changes">"●"</span></Show>
+            <Show when=unsynced.clone()>
+                <span class="unsynced-mark" title="Saved on this device, not yet on the server">"⇡"</span>
+            </Show>
         </div>
     }
 }

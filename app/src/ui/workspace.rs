@@ -4,6 +4,7 @@
 use super::{
     bridge,
     dialog::{use_dialogs, Dialogs},
+    offline::{self, use_connection, Connection},
 };
 use crate::api::files::{self, FileContent, ItemKind, TreeItem};
 use crate::{paths, AppError, ErrorCode};
@@ -27,6 +28,16 @@ pub struct Conflict {
     pub theirs: FileContent,
 }
 
+/// Where a save ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saving {
+    Saved,
+    /// Kept on this device: the server could not be reached.
+    Kept,
+    Conflict,
+    Failed,
+}
+
 #[derive(Clone, Copy)]
 pub struct Ws {
     pub session: Uuid,
@@ -39,6 +50,12 @@ pub struct Ws {
     /// The last outcome worth telling: (text, is_error).
     pub notice: RwSignal<Option<(String, bool)>>,
     pub conflict: RwSignal<Option<Conflict>>,
+    /// Files whose last save is kept on this device, not yet on the server.
+    pub unsynced: RwSignal<HashSet<String>>,
+    /// This browser's copy of the files is complete and current: the session
+    /// opens offline as it is now.
+    pub kept: RwSignal<bool>,
+    pub conn: Connection,
     /// Taken when the page is built: event handlers run outside the component tree.
     dialogs: Dialogs,
 }
@@ -58,6 +75,9 @@ impl Ws {
             active: RwSignal::new(None),
             notice: RwSignal::new(None),
             conflict: RwSignal::new(None),
+            unsynced: RwSignal::new(HashSet::new()),
+            kept: RwSignal::new(false),
+            conn: use_connection(),
             dialogs: use_dialogs(),
         };
         provide_context(ws);
@@ -112,16 +132,32 @@ impl Ws {
         });
     }
 
-    fn fail(&self, e: AppError) {
+    pub fn fail(&self, e: AppError) {
+        if e.error == ErrorCode::Unreachable {
+            self.conn.lost();
+        }
         self.notice.set(Some((e.message, true)));
     }
 
-    fn tell(&self, text: impl Into<String>) {
+    pub fn tell(&self, text: impl Into<String>) {
         self.notice.set(Some((text.into(), false)));
     }
 
     pub fn unsaved(&self) -> usize {
         self.tabs.with(|t| t.iter().filter(|t| t.dirty).count())
+    }
+
+    pub fn is_unsynced(&self, path: &str) -> bool {
+        self.unsynced.with(|u| u.contains(path))
+    }
+
+    /// Refuses what only the server can do while it cannot be reached.
+    fn needs_server(&self, what: &str) -> bool {
+        if self.conn.online_now() {
+            return false;
+        }
+        self.fail(offline::needs_server(what));
+        true
     }
 
     pub fn is_dirty(&self, path: &str) -> bool {
@@ -147,7 +183,7 @@ impl Ws {
             return;
         }
         spawn_local(async move {
-            match files::read(ws.session, path.clone()).await {
+            match offline::read(ws, &path).await {
                 Ok(file) => {
                     ws.tabs.update(|t| {
                         t.push(Tab {
@@ -215,7 +251,7 @@ impl Ws {
         });
     }
 
-    /// Saves the shown file if it has edits; whether it is saved now.
+    /// Saves the shown file if it has edits; whether it is on the server now.
     pub async fn save_active_now(&self) -> bool {
         let Some(path) = self.active.get_untracked() else {
             return true;
@@ -227,7 +263,9 @@ impl Ws {
             .tabs
             .with_untracked(|t| t.iter().find(|t| t.path == path).map(|t| t.hash.clone()));
         match (bridge::content(&path), base) {
-            (Some(content), Some(base)) => self.save_now(path, content, base).await,
+            (Some(content), Some(base)) => {
+                self.save_now(path, content, base).await == Saving::Saved
+            }
             _ => false,
         }
     }
@@ -240,16 +278,13 @@ impl Ws {
         });
     }
 
-    async fn save_now(&self, path: String, content: String, base: String) -> bool {
-        match files::save(self.session, path.clone(), content.clone(), base).await {
+    pub async fn save_now(&self, path: String, content: String, base: String) -> Saving {
+        match files::save(self.session, path.clone(), content.clone(), base.clone()).await {
             Ok(saved) => {
-                let unchanged = bridge::content(&path).as_deref() == Some(content.as_str());
-                self.update_tab(&path, |t| {
-                    t.hash = saved.hash;
-                    t.dirty = !unchanged;
-                });
+                self.saved_as(&path, &content, saved.hash);
+                offline::settled(*self, &path).await;
                 self.tell(format!("Saved {path}"));
-                true
+                Saving::Saved
             }
             Err(AppError {
                 error: ErrorCode::Conflict,
@@ -261,13 +296,61 @@ impl Ws {
                     mine: content,
                     theirs: *theirs,
                 }));
-                false
+                Saving::Conflict
             }
+            // Deleted on the server meanwhile: the text is not thrown away.
+            Err(AppError {
+                error: ErrorCode::NotFound,
+                ..
+            }) => match files::create(
+                self.session,
+                path.clone(),
+                ItemKind::File,
+                Some(content.clone()),
+            )
+            .await
+            {
+                Ok(item) => {
+                    self.saved_as(&path, &content, item.hash.unwrap_or_default());
+                    offline::settled(*self, &path).await;
+                    self.refresh();
+                    self.tell(format!("{path} had been deleted; saving created it again"));
+                    Saving::Saved
+                }
+                Err(e) => {
+                    self.fail(e);
+                    Saving::Failed
+                }
+            },
+            Err(AppError {
+                error: ErrorCode::Unreachable,
+                ..
+            }) => match offline::keep(*self, &path, &content, &base).await {
+                Ok(()) => {
+                    // The tab keeps its base: the server has not seen this text.
+                    self.saved_as(&path, &content, base);
+                    self.tell(format!("Offline: {path} is saved on this device and goes to the server once the connection is back"));
+                    Saving::Kept
+                }
+                Err(e) => {
+                    self.fail(e);
+                    Saving::Failed
+                }
+            },
             Err(e) => {
                 self.fail(e);
-                false
+                Saving::Failed
             }
         }
+    }
+
+    /// The tab of `path` is based on `hash` now, and clean unless edited since `content`.
+    fn saved_as(&self, path: &str, content: &str, hash: String) {
+        let unchanged = bridge::content(path).as_deref() == Some(content);
+        self.update_tab(path, |t| {
+            t.hash = hash;
+            t.dirty = !unchanged;
+        });
     }
 
     /// Conflict resolution: the user's text wins over the server's current version.
@@ -279,6 +362,9 @@ impl Ws {
     /// Conflict resolution: the editor takes the server's version.
     pub fn take_theirs(&self, c: Conflict) {
         self.conflict.set(None);
+        let ws = *self;
+        let path = c.path.clone();
+        spawn_local(async move { offline::settled(ws, &path).await });
         bridge::set_content(&c.path, &c.theirs.content);
         self.update_tab(&c.path, |t| {
             t.hash = c.theirs.hash.clone();
@@ -291,6 +377,9 @@ impl Ws {
     /// editor takes the server's version.
     pub fn copy_mine_aside(&self, c: Conflict) {
         let ws = *self;
+        if ws.needs_server("saving a copy") {
+            return;
+        }
         let copy = conflict_copy_name(&c.path);
         let content = c.mine.clone();
         spawn_local(async move {
@@ -308,6 +397,9 @@ impl Ws {
     /// Creates a file or folder named by the user inside `folder`.
     pub fn ask_create(&self, folder: Option<String>, kind: ItemKind) {
         let ws = *self;
+        if ws.needs_server("creating files and folders") {
+            return;
+        }
         let title = match kind {
             ItemKind::File => "New file",
             ItemKind::Folder => "New folder",
@@ -340,6 +432,9 @@ impl Ws {
 
     pub fn ask_rename(&self, path: String) {
         let ws = *self;
+        if ws.needs_server("renaming") {
+            return;
+        }
         let name = paths::name(&path).to_string();
         self.dialogs
             .prompt("Rename", &name, "Rename", move |new_name: String| {
@@ -353,6 +448,9 @@ impl Ws {
 
     pub fn move_to(&self, from: String, to: String) {
         let ws = *self;
+        if ws.needs_server("moving") {
+            return;
+        }
         if let Err(e) = paths::validate(&to) {
             return ws.fail(e);
         }
@@ -371,6 +469,9 @@ impl Ws {
 
     pub fn ask_delete(&self, path: String) {
         let ws = *self;
+        if ws.needs_server("deleting") {
+            return;
+        }
         let message =
             format!("Delete {path}? Everything in it is deleted too. This cannot be undone.");
         self.dialogs.confirm("Delete", &message, "Delete", move || {
