@@ -88,6 +88,10 @@ ensure_vendor() {
     cp -r vendor/node_modules/monaco-editor/min/vs public/vendor/monaco/vs
     echo "$v" >public/vendor/monaco/VERSION
   fi
+  # Monaco's editor worker is loaded by a worker, out of the page's sight: the page
+  # names it to the service worker from this list so it is kept for offline use.
+  (cd public/vendor/monaco/vs/assets && printf '["/vendor/monaco/vs/assets/%s"]\n' editor.worker-*.js) \
+    >public/vendor/monaco/offline.json
   local x=vendor/node_modules/@xterm
   v=$(node -p 'require("./vendor/node_modules/@xterm/xterm/package.json").version')
   if [ "$(cat public/vendor/xterm/VERSION 2>/dev/null)" != "$v" ]; then

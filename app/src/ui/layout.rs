@@ -177,9 +177,9 @@ fn StatusBar() -> impl IntoView {
             </Transition>
             {ws.map(|ws| view! {
                 <span id="offline-copy" class="status"
-                    data-ready=move || (ws.kept.get() && conn.app_kept.get()).to_string()
+                    data-ready=move || (ws.kept.get() && ws.page_kept.get()).to_string()
                     title="This session opens and its files can be read and edited without a connection">
-                    {move || (ws.kept.get() && conn.app_kept.get()).then_some("available offline")}
+                    {move || (ws.kept.get() && ws.page_kept.get()).then_some("available offline")}
                 </span>
             })}
             <span id="connection" class="status" class:error=move || !online() data-online=move || online().to_string()>

@@ -34,6 +34,10 @@ extern "C" {
     #[wasm_bindgen(js_name = renameFile)]
     pub fn rename_file(from: &str, to: &str);
 
+    /// Loads the language support of every file in `paths`.
+    #[wasm_bindgen(js_name = warmLanguages)]
+    pub fn warm_languages(paths: Vec<String>);
+
     /// A side-by-side diff in `element`; returns a function that disposes it.
     #[wasm_bindgen(js_name = showDiff)]
     pub fn show_diff(

@@ -12,8 +12,10 @@ use leptos::prelude::*;
 #[derive(Clone, Copy)]
 pub struct Connection {
     online: RwSignal<bool>,
-    /// The service worker holds the app (and this page): a reload works offline.
-    pub app_kept: RwSignal<bool>,
+    /// The user this browser's copy now belongs to; a session page starts using
+    /// the copy only once it is theirs.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    owner: RwSignal<Option<String>>,
 }
 
 pub fn use_connection() -> Connection {
@@ -24,7 +26,7 @@ impl Connection {
     pub fn provide() -> Self {
         let c = Self {
             online: RwSignal::new(true),
-            app_kept: RwSignal::new(false),
+            owner: RwSignal::new(None),
         };
         #[cfg(feature = "hydrate")]
         imp::watch(c);
@@ -135,8 +137,6 @@ pub fn follow(ws: Ws) {
     let _ = ws;
 }
 
-/// Signing out: this user's copy and pages leave this browser. Returns how many
-/// saves were still waiting, which the caller confirms first.
 #[cfg(feature = "hydrate")]
 pub use imp::{forget, waiting_saves};
 
@@ -160,7 +160,7 @@ mod imp {
     #[wasm_bindgen(module = "/src/ui/js/offline.js")]
     extern "C" {
         #[wasm_bindgen(js_name = keepApp, catch)]
-        async fn keep_app() -> Result<JsValue, JsValue>;
+        async fn keep_app(page: Option<String>) -> Result<JsValue, JsValue>;
         #[wasm_bindgen(js_name = forgetPages, catch)]
         async fn forget_pages() -> Result<JsValue, JsValue>;
     }
@@ -191,17 +191,20 @@ mod imp {
             RETRY,
         );
         spawn_local(async move {
-            match keep_app().await {
-                Ok(_) => c.app_kept.set(true),
-                Err(e) => warn!("the app is not kept for offline use: {e:?}"),
+            if let Err(e) = keep_app(None).await {
+                warn!("the app is not kept for offline use: {e:?}");
             }
         });
-        // Whoever signs in on this browser, the copy is theirs alone.
+        // Whoever signs in on this browser, the copy is theirs alone. Only here,
+        // so a claim's wipe never lands after a page has started filling the copy.
         let user = use_user();
         Effect::new(move |_| {
             if let Some(Ok(Some(u))) = user.get() {
                 spawn_local(async move {
-                    let _ = claim(&u.username).await;
+                    match claim(&u.username).await {
+                        Ok(()) => c.owner.set(Some(u.username)),
+                        Err(e) => warn!("{e}"),
+                    }
                 });
             }
         });
@@ -215,12 +218,14 @@ mod imp {
         Ok(())
     }
 
+    /// Signing out: this user's copy and pages leave this browser.
     pub async fn forget() -> Result<(), String> {
         local_store::forget().await?;
         forget_pages().await.map_err(|e| format!("{e:?}"))?;
         Ok(())
     }
 
+    /// Saves of any session still waiting, which signing out would delete.
     pub async fn waiting_saves() -> u32 {
         local_store::queued().await.unwrap_or(0)
     }
@@ -234,27 +239,14 @@ mod imp {
     }
 
     pub fn follow(ws: Ws) {
-        let user = use_user();
         let started = RwSignal::new(false);
-        spawn_local(async move {
-            if let Some(Ok(Some(u))) = user.get_untracked() {
-                if let Err(e) = claim(&u.username).await {
-                    return ws.fail(crate::AppError::new(crate::ErrorCode::Internal, e));
-                }
+        let begun = StoredValue::new(false);
+        Effect::new(move |_| {
+            if ws.conn.owner.with(Option::is_none) || begun.get_value() {
+                return;
             }
-            match local_store::queue(ws.session).await {
-                Ok(q) => ws.unsynced.set(q.into_iter().map(|p| p.path).collect()),
-                Err(e) => warn!("{e}"),
-            }
-            // Loaded offline (the page came from the service worker): the copy's
-            // tree is the newest this browser has.
-            if !ws.conn.online_now() {
-                if let Ok(Some(tree)) = local_store::tree(ws.session).await {
-                    ws.tree.set(tree);
-                    ws.kept.set(true);
-                }
-            }
-            started.set(true);
+            begun.set_value(true);
+            spawn_local(start(ws, started));
         });
         // Back online: what waits is sent, then the page catches up with the server.
         Effect::new(move |was: Option<bool>| {
@@ -299,6 +291,29 @@ mod imp {
         });
     }
 
+    /// The copy is this user's: loads what waits to be sent, keeps the page.
+    async fn start(ws: Ws, started: RwSignal<bool>) {
+        match local_store::queue(ws.session).await {
+            Ok(q) => ws.unsynced.set(q.into_iter().map(|p| p.path).collect()),
+            Err(e) => warn!("{e}"),
+        }
+        // Loaded offline (the page came from the service worker): the copy's
+        // tree is the newest this browser has.
+        if !ws.conn.online_now() {
+            if let Ok(Some(tree)) = local_store::tree(ws.session).await {
+                ws.tree.set(tree);
+                ws.kept.set(true);
+            }
+        }
+        started.set(true);
+        // The page may have been reached without loading it (a link inside the
+        // app): the service worker fetches it to keep it.
+        match keep_app(Some(format!("/s/{}", ws.session))).await {
+            Ok(_) => ws.page_kept.set(true),
+            Err(e) => warn!("this page is not kept for offline use: {e:?}"),
+        }
+    }
+
     /// Brings the copy to `tree`: fetches the files whose hash changed, drops the
     /// ones that are gone, then stores the tree.
     async fn copy(ws: Ws, tree: Vec<TreeItem>) -> Result<(), String> {
@@ -325,6 +340,9 @@ mod imp {
             .into_keys()
             .filter(|p| !files.iter().any(|i| &i.path == p))
             .collect();
+        if !wanted.is_empty() && crate::ui::monaco::load().await.is_ok() {
+            crate::ui::monaco::warm_languages(wanted.iter().map(|i| i.path.clone()).collect());
+        }
         local_store::put_files(ws.session, Vec::new(), gone, Some(tree)).await
     }
 

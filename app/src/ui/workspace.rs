@@ -55,6 +55,8 @@ pub struct Ws {
     /// This browser's copy of the files is complete and current: the session
     /// opens offline as it is now.
     pub kept: RwSignal<bool>,
+    /// The service worker holds this page and the app: it reloads offline.
+    pub page_kept: RwSignal<bool>,
     pub conn: Connection,
     /// Taken when the page is built: event handlers run outside the component tree.
     dialogs: Dialogs,
@@ -77,6 +79,7 @@ impl Ws {
             conflict: RwSignal::new(None),
             unsynced: RwSignal::new(HashSet::new()),
             kept: RwSignal::new(false),
+            page_kept: RwSignal::new(false),
             conn: use_connection(),
             dialogs: use_dialogs(),
         };

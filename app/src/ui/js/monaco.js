@@ -51,6 +51,15 @@ function languageFor(path) {
   return lang ? lang.id : "plaintext";
 }
 
+// Monaco loads a language's support when a model of it first appears: doing so
+// for every file of the workspace while online puts all of it in the service
+// worker's cache, so files open highlighted offline too.
+export function warmLanguages(paths) {
+  for (const id of new Set(paths.map(languageFor))) {
+    if (id !== "plaintext") window.monaco.editor.createModel("", id).dispose();
+  }
+}
+
 // Shows `path` in the editor, creating its model with `content` the first time.
 export function showFile(editor, path, content) {
   const current = editor.getModel();

@@ -11,16 +11,19 @@ function sameOriginAssets() {
     .map((u) => u.pathname + u.search);
 }
 
-// Resolves once the worker holds the app's files and, on a session page, the page.
-export async function keepApp() {
+// Resolves once the worker holds the app's files and `page` (a session page's path).
+export async function keepApp(page) {
   if (!("serviceWorker" in navigator)) throw new Error("no service workers in this browser");
   await navigator.serviceWorker.register("/sw.js");
   const reg = await navigator.serviceWorker.ready;
-  const page = /^\/s\/[0-9a-f-]{36}$/.test(location.pathname) ? location.pathname : null;
+  const workers = await fetch("/vendor/monaco/offline.json")
+    .then((r) => (r.ok ? r.json() : []))
+    .catch(() => []);
+  const urls = [...new Set([...sameOriginAssets(), ...workers])];
   return new Promise((resolve, reject) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = (e) => (e.data.ok ? resolve() : reject(new Error(e.data.error)));
-    reg.active.postMessage({ type: "keep", urls: sameOriginAssets(), page }, [channel.port2]);
+    reg.active.postMessage({ type: "keep", urls, page }, [channel.port2]);
   });
 }
 
