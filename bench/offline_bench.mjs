@@ -78,7 +78,8 @@ async function one(files) {
   await page.reload();
   await loaded(page);
   const offlineReload = Date.now() - t;
-  await page.locator(".monaco-editor").waitFor();
+  await page.locator('.tree-row[data-path="main.py"]').click();
+  await page.locator(".monaco-editor .view-lines").filter({ hasText: /\S/ }).waitFor();
   const editor = Date.now() - t;
   await offline(context, false);
   await context.close();
@@ -106,7 +107,7 @@ const rows = [
   ["storage used in all (navigator.storage.estimate)", (r) => kib(median(r.map((x) => x.kept.usage)))],
   ["reload online → tree shown, hydrated (ms)", (r) => median(r.map((x) => x.online))],
   ["first reload offline → tree shown, hydrated (ms)", (r) => median(r.map((x) => x.offlineReload))],
-  ["first reload offline → editor ready (ms)", (r) => median(r.map((x) => x.editor))],
+  ["first reload offline → main.py shown in Monaco (ms)", (r) => median(r.map((x) => x.editor))],
 ];
 console.log(`| metric | ${cases.map((c) => c[0]).join(" | ")} |`);
 console.log(`|---|${cases.map(() => "---:").join("|")}|`);

@@ -144,6 +144,7 @@ fn StatusBar() -> impl IntoView {
         }
     });
     let server = move || match info.get() {
+        _ if !online() => ("server unreachable".to_string(), "error"),
         None => ("connecting…".to_string(), "pending"),
         Some(Ok(i)) if i.database_ok => (format!("server {} · database ok", i.version), "ok"),
         Some(Ok(i)) => (format!("server {} · database down", i.version), "error"),
@@ -161,11 +162,12 @@ fn StatusBar() -> impl IntoView {
                 </span>
                 <span id="sync-status" class="status warn" hidden=move || ws.unsynced.with(|u| u.is_empty())>
                     {move || match ws.unsynced.with(|u| u.len()) {
-                        1 => "⇡ 1 file saved on this device, not yet on the server".to_string(),
-                        n => format!("⇡ {n} files saved on this device, not yet on the server"),
+                        1 => "⇡ 1 file not yet on the server".to_string(),
+                        n => format!("⇡ {n} files not yet on the server"),
                     }}
                 </span>
-                <span id="notice" class="status" class:error=move || ws.notice.get().is_some_and(|n| n.1)>
+                <span id="notice" class="status" class:error=move || ws.notice.get().is_some_and(|n| n.1)
+                    title=move || ws.notice.get().map(|n| n.0)>
                     {move || ws.notice.get().map(|n| n.0)}
                 </span>
             })}
