@@ -1,20 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { BrowserContext, expect, Page, request, test } from "@playwright/test";
+import { row, startAsGuest, typeInEditor } from "./helpers";
 
 // Offline: once a session page has loaded, the browser's offline mode must not stop
 // the user from browsing, opening and editing files, nor from reloading the page;
 // what was saved offline reaches Postgres on reconnect, through the conflict check.
 
 test.use({ serviceWorkers: "allow" });
-
-async function startAsGuest(page: Page) {
-  await page.goto("/");
-  await page.locator("body[data-hydrated]").waitFor();
-  await page.locator("#try-guest").click();
-  await expect(page).toHaveURL(/\/s\/[0-9a-f-]{36}$/);
-  await page.locator("body[data-hydrated]").waitFor();
-  return page.url().split("/s/")[1];
-}
 
 // Playwright's offline mode is not sure to cover a service worker's own fetches
 // (microsoft/playwright#2311): they are cut here too, so the worker answers from
@@ -56,16 +48,6 @@ async function saveFromElsewhere(context: BrowserContext, baseURL: string, sessi
   });
   expect(saved.status()).toBe(200);
   await api.dispose();
-}
-
-function row(page: Page, path: string) {
-  return page.locator(`.tree-row[data-path="${path}"]`);
-}
-
-async function typeInEditor(page: Page, text: string) {
-  await page.locator(".monaco-editor .view-lines").click();
-  await page.keyboard.press("ControlOrMeta+End");
-  await page.keyboard.type(text);
 }
 
 test("offline: browse, open, edit, save, reload, then the edit reaches Postgres", async ({ page, context, baseURL }) => {

@@ -1,15 +1,8 @@
 import { expect, Page, test } from "@playwright/test";
+import { startAsGuest } from "./helpers";
 
 // The terminal panel: a real shell in the session's sandbox, its files in the
 // tree, the Run action and the command history.
-
-async function startAsGuest(page: Page) {
-  await page.goto("/");
-  await page.locator("body[data-hydrated]").waitFor();
-  await page.locator("#try-guest").click();
-  await expect(page).toHaveURL(/\/s\/[0-9a-f-]{36}$/);
-  await page.locator("body[data-hydrated]").waitFor();
-}
 
 // The shown terminal, once its shell is attached.
 async function terminal(page: Page) {

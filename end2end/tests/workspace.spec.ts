@@ -1,4 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
+import { row, typeInEditor } from "./helpers";
 
 // Accounts, sessions, the file tree and the Monaco editor, as a user drives them.
 
@@ -28,16 +29,6 @@ async function answerDialog(page: Page, text: string, button: string) {
   const dialog = page.getByRole("dialog");
   await dialog.locator("input").fill(text);
   await dialog.getByRole("button", { name: button }).click();
-}
-
-function row(page: Page, path: string) {
-  return page.locator(`.tree-row[data-path="${path}"]`);
-}
-
-async function typeInEditor(page: Page, text: string) {
-  await page.locator(".monaco-editor .view-lines").click();
-  await page.keyboard.press("ControlOrMeta+End");
-  await page.keyboard.type(text);
 }
 
 test("register, create a session, a folder and a file, edit, save, reload", async ({ page }) => {

@@ -158,6 +158,11 @@ async fn run(socket: WebSocket, command: Vec<String>, tty: bool, cwd: PathBuf) {
                 _ => {}
             }
         }
+        // Nothing more comes from the client (its half may close before the command
+        // ends): its input is at an end, and the output and status still go out, as
+        // a real API server does.
+        drop(stdin.take());
+        std::future::pending::<()>().await
     };
     let collecting = async {
         let (mut o, mut e) = (Vec::new(), Vec::new());
@@ -166,7 +171,7 @@ async fn run(socket: WebSocket, command: Vec<String>, tty: bool, cwd: PathBuf) {
     };
     let (o, e) = tokio::select! {
         r = collecting => r,
-        _ = feeding => return,
+        () = feeding => unreachable!("feeding waits forever once the client is done"),
     };
     let code = child.wait().await.unwrap().code().unwrap_or(-1);
     for chunk in o.chunks(32 * 1024) {

@@ -91,34 +91,32 @@ where
     Ok(out)
 }
 
-async fn get<T: DeserializeOwned>(store: &str, key: JsValue) -> Result<Option<T>> {
-    let db = db().await?;
-    let tx = db
+/// One store, for reading.
+async fn reading(store: &str) -> Result<ObjectStore> {
+    db().await?
         .transaction(&[store], TransactionMode::ReadOnly)
-        .map_err(err)?;
-    let value = tx
+        .map_err(err)?
         .object_store(store)
-        .map_err(err)?
-        .get(key)
-        .map_err(err)?
-        .await
-        .map_err(err)?;
-    Ok(value.and_then(decode))
+        .map_err(err)
+}
+
+async fn get<T: DeserializeOwned>(store: &str, key: JsValue) -> Result<Option<T>> {
+    let value = reading(store).await?.get(key).map_err(err)?.await;
+    Ok(value.map_err(err)?.and_then(decode))
 }
 
 async fn all<T: DeserializeOwned>(store: &str, session: Uuid) -> Result<Vec<T>> {
-    let db = db().await?;
-    let tx = db
-        .transaction(&[store], TransactionMode::ReadOnly)
-        .map_err(err)?;
-    let values = tx
-        .object_store(store)
+    let range = Some(of_session(session)?);
+    let values = reading(store)
+        .await?
+        .get_all(range, None)
         .map_err(err)?
-        .get_all(Some(of_session(session)?), None)
+        .await;
+    Ok(values
         .map_err(err)?
-        .await
-        .map_err(err)?;
-    Ok(values.into_iter().filter_map(decode).collect())
+        .into_iter()
+        .filter_map(decode)
+        .collect())
 }
 
 /// Makes the copy `user`'s: another user's files and unsent saves are wiped first,
@@ -223,12 +221,8 @@ pub async fn dequeue(session: Uuid, path: &str) -> Result<()> {
 
 /// How many saves of any session wait to be sent.
 pub async fn queued() -> Result<u32> {
-    let db = db().await?;
-    let tx = db
-        .transaction(&[QUEUE], TransactionMode::ReadOnly)
-        .map_err(err)?;
-    tx.object_store(QUEUE)
-        .map_err(err)?
+    reading(QUEUE)
+        .await?
         .count(None)
         .map_err(err)?
         .await

@@ -57,9 +57,12 @@ impl KubeRunner {
         cmd: Vec<String>,
         input: Vec<u8>,
     ) -> Result<Vec<u8>, RunnerError> {
+        // No stdin for a command without input: a command that ends before the
+        // client has said "end of stdin" closes the socket, and kube's client then
+        // fails that send and loses the exit status it had not read yet.
         let params = AttachParams::default()
             .container("sandbox")
-            .stdin(true)
+            .stdin(!input.is_empty())
             .stdout(true)
             .stderr(true);
         let what = cmd.first().cloned().unwrap_or_default();
@@ -68,13 +71,16 @@ impl KubeRunner {
             .exec(&names::pod(uuid), cmd, &params)
             .await
             .map_err(super::pods::explain)?;
-        let (mut stdin, mut stdout, mut stderr) = (
-            p.stdin().ok_or_else(|| io("no stdin"))?,
+        let (stdin, mut stdout, mut stderr) = (
+            p.stdin(),
             p.stdout().ok_or_else(|| io("no stdout"))?,
             p.stderr().ok_or_else(|| io("no stderr"))?,
         );
         let status = p.take_status().ok_or_else(|| io("no status"))?;
         let feed = async move {
+            let Some(mut stdin) = stdin else {
+                return Ok(());
+            };
             stdin.write_all(&input).await?;
             stdin.shutdown().await
         };
