@@ -128,6 +128,9 @@ test("offline: a file changed on the server meanwhile ends in the conflict dialo
   await dialog.getByRole("button", { name: "Keep mine" }).click();
   await expect(dialog).toBeHidden();
   await expect(page.locator("#sync-status")).toBeHidden();
+  // The page catching up with the server never put theirs over the kept text.
+  await expect(page.locator(".editor-host .view-lines")).toContainText("# mine, offline");
+  await expect(page.locator('.tab[data-path="main.py"]')).not.toHaveClass(/dirty|unsynced/);
   await expect.poll(() => stored(session, "main.py")).toContain("# mine, offline");
 });
 

@@ -68,6 +68,7 @@ pub fn IdeLayout(
 #[component]
 pub fn AccountMenu() -> impl IntoView {
     let user = use_user();
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
     let dialogs = use_dialogs();
     let conn = use_connection();
     let error = RwSignal::new(None::<String>);
@@ -89,7 +90,6 @@ pub fn AccountMenu() -> impl IntoView {
                     });
                 }
             }
-            let _ = dialogs;
             sign_out_now(error).await;
         });
     };

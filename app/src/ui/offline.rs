@@ -248,13 +248,22 @@ mod imp {
             begun.set_value(true);
             spawn_local(start(ws, started));
         });
-        // Back online: what waits is sent, then the page catches up with the server.
+        // Back online: what waits is sent, then, if the page has been offline, it
+        // catches up with the server (a page loaded online has the server's tree).
+        let been_offline = StoredValue::new(false);
         Effect::new(move |was: Option<bool>| {
-            let now = started.get() && ws.conn.online();
+            let online = ws.conn.online();
+            if !online {
+                been_offline.set_value(true);
+            }
+            let now = started.get() && online;
             if now && was != Some(true) {
+                let catch_up = been_offline.get_value();
                 spawn_local(async move {
                     flush(ws).await;
-                    ws.reload_from_server();
+                    if catch_up {
+                        ws.reload_from_server();
+                    }
                 });
             }
             now

@@ -98,7 +98,9 @@ impl Ws {
     }
 
     /// Files changed elsewhere: the tree, and every open tab without edits whose
-    /// file is no longer what it shows, take the server's version.
+    /// file is no longer what it shows, take the server's version. A tab whose
+    /// save is kept on this device holds text the server has not seen: it waits
+    /// for that save's conflict check instead.
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     pub fn reload_from_server(&self) {
         let ws = *self;
@@ -109,7 +111,7 @@ impl Ws {
             };
             let stale: Vec<String> = ws.tabs.with_untracked(|tabs| {
                 tabs.iter()
-                    .filter(|t| !t.dirty)
+                    .filter(|t| !t.dirty && !ws.unsynced.with_untracked(|u| u.contains(&t.path)))
                     .filter(|t| {
                         items.iter().any(|i| {
                             i.path == t.path && i.hash.as_ref().is_some_and(|h| *h != t.hash)
@@ -122,7 +124,7 @@ impl Ws {
             for path in stale {
                 if let Ok(file) = files::read(ws.session, path.clone()).await {
                     // Edited meanwhile: the next save meets the conflict check instead.
-                    if ws.is_dirty(&path) {
+                    if ws.is_dirty(&path) || ws.unsynced.with_untracked(|u| u.contains(&path)) {
                         continue;
                     }
                     bridge::set_content(&path, &file.content);
