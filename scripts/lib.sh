@@ -41,43 +41,34 @@ ensure_rust_targets() {
     rustup target add wasm32-unknown-unknown
 }
 
-# cargo-leptos' lockfile needs a newer compiler than stable here; nightly builds it.
-ensure_cargo_leptos() {
-  command -v cargo-leptos >/dev/null && return 0
-  log "building cargo-leptos (about 20 minutes, once per machine)"
-  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
-  cargo +nightly install cargo-leptos --locked
-}
-
-# cargo-leptos would download a wasm-bindgen CLI; one of the locked version on PATH is used instead.
+# The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 ensure_wasm_bindgen() {
   local want have
   want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
   have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
   [ "$have" = "$want" ] && return 0
-  log "installing wasm-bindgen-cli $want"
+  log "installing wasm-bindgen-cli $want (about 3 minutes, once per machine)"
   cargo install wasm-bindgen-cli --version "$want" --force
 }
 
-# Debian's binaryen (108) produces bundles that fail to hydrate; 116+ from crates.io works.
+# wasm-opt from npm's binaryen (run under node, installed in seconds). Debian's binaryen
+# (108) produces bundles that fail to hydrate.
+WASM_OPT="$ROOT/tools/node_modules/.bin/wasm-opt"
 ensure_wasm_opt() {
-  local v
-  v=$(wasm-opt --version 2>/dev/null | awk '{print $3}' || true)
-  if [ -n "$v" ] && [ "$v" -ge 116 ] 2>/dev/null; then return 0; fi
-  log "building wasm-opt (binaryen 116, about 13 minutes, once per machine)"
-  cargo install wasm-opt --locked
+  [ -x "$WASM_OPT" ] && (cd tools && npm ls --depth=0 >/dev/null 2>&1) && return 0
+  log "installing binaryen's wasm-opt from npm (seconds)"
+  (cd tools && npm ci --no-audit --no-fund --loglevel=error)
 }
 
 ensure_build_tools() {
   ensure_apt build-essential pkg-config
   ensure_rust_targets
-  ensure_cargo_leptos
   ensure_wasm_bindgen
   ensure_wasm_opt
 }
 
 # Browser libraries (Monaco, xterm.js) are served by our own server, from the site's vendor/
-# folder, which cargo-leptos fills from public/.
+# folder, which build_release copies from public/.
 ensure_vendor() {
   (cd vendor && { npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund; })
   local v
@@ -102,10 +93,33 @@ ensure_vendor() {
   fi
 }
 
+# The release: the server binary at $CARGO_TARGET_DIR/release/server and the site at
+# target/site (the wasm bundle, its JS and CSS under pkg/, and public/), built the way
+# cargo-leptos builds them, without needing cargo-leptos.
 build_release() {
   ensure_vendor
-  log "building the release (server and wasm bundle)"
-  cargo leptos build --release
+  log "building the release: the server and the wasm bundle side by side"
+  # The name the server's hydration scripts give the bundle (read when leptos compiles).
+  export LEPTOS_OUTPUT_NAME=webide
+  cargo build --release -p server --bin server &
+  local server=$!
+  local front=$CARGO_TARGET_DIR/front
+  cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release \
+    --target-dir "$front" || { wait $server; return 1; }
+  wait $server
+  local site=$SITE_ROOT.new
+  rm -rf "$site"
+  mkdir -p "$site/pkg"
+  cp -r public/. "$site/"
+  cp style/main.css "$site/pkg/$LEPTOS_OUTPUT_NAME.css"
+  wasm-bindgen --target web --no-typescript --out-name "$LEPTOS_OUTPUT_NAME" --out-dir "$site/pkg" \
+    "$front/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+  mv "$site/pkg/${LEPTOS_OUTPUT_NAME}_bg.wasm" "$site/pkg/$LEPTOS_OUTPUT_NAME.wasm"
+  "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    "$site/pkg/$LEPTOS_OUTPUT_NAME.wasm" -o "$site/pkg/$LEPTOS_OUTPUT_NAME.wasm"
+  rm -rf "$SITE_ROOT"
+  mv "$site" "$SITE_ROOT"
+  log "site built: $(du -b "$SITE_ROOT/pkg/$LEPTOS_OUTPUT_NAME.wasm" | cut -f1) bytes of wasm"
 }
 
 server_bin() { echo "$CARGO_TARGET_DIR/release/server"; }
