@@ -1,7 +1,7 @@
 //! The one error type of the API. It crosses the wire as
 //! `{"error": "<code>", "message": "<human text>"}` with the matching HTTP status.
 
-use crate::api::files::FileContent;
+use crate::wire::files::FileContent;
 use leptos::server_fn::{
     codec::JsonEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
@@ -76,6 +76,10 @@ impl AppError {
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Unauthorized, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {

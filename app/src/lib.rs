@@ -5,8 +5,9 @@ pub mod api;
 pub mod error;
 pub mod paths;
 #[cfg(feature = "ssr")]
-pub mod state;
+pub mod server;
 pub mod ui;
+pub mod wire;
 
 pub use error::{AppError, ErrorCode};
 pub use ui::{shell, App};

@@ -2,7 +2,7 @@
 
 use crate::runner::kube::spec::KubeSettings;
 use crate::runner::local::Limits;
-use app::state::Settings;
+use app::server::state::Settings;
 use clap::Parser;
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -129,7 +129,7 @@ fn language_image(value: &str) -> Result<(String, String), String> {
     let (language, image) = value
         .split_once('=')
         .ok_or_else(|| format!("{value:?}: expected LANGUAGE=IMAGE"))?;
-    app::api::sessions::Language::from_id(language)
+    app::wire::sessions::Language::from_id(language)
         .ok_or_else(|| format!("{language:?} is not a language of the IDE"))?;
     Ok((language.to_string(), image.to_string()))
 }

@@ -1,15 +1,19 @@
 //! The axum server: configuration, database, routes and the server's lifecycle.
 
+pub mod access_watch;
 pub mod config;
 pub mod database;
 pub mod embedded_pg;
 pub mod error;
+pub mod history;
+pub mod news;
 pub mod routes;
 pub mod runner;
+pub mod sandboxes;
 pub mod serve;
+pub mod services;
 pub mod sync;
 pub mod telemetry;
 pub mod terminal;
-pub mod workspaces;
 
 pub use error::Error;

@@ -1,17 +1,16 @@
 //! The HTTP surface: health probes, server functions, SSR pages and static files.
 
-use crate::terminal::ws::{self, Sockets};
-use crate::workspaces::Workspaces;
-use app::{shell, state::AppState, App, AppError};
+use crate::services::Services;
+use crate::terminal::ws;
+use app::{server::state::AppState, shell, App, AppError};
 use axum::{
     extract::State,
     http::{Request, StatusCode},
     response::IntoResponse,
-    routing::{any, get},
+    routing::{any, get, MethodRouter},
     Router,
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::sync::Arc;
 use tower_http::{
     compression::CompressionLayer,
     limit::RequestBodyLimitLayer,
@@ -20,17 +19,22 @@ use tower_http::{
 };
 use tracing::Level;
 
-/// The whole HTTP surface; `workspaces` serves the terminal sockets and the
-/// news streams (and is the `hooks` of `state`).
-pub fn app(state: AppState, workspaces: Arc<Workspaces>) -> Router {
-    let sockets = Sockets {
-        pool: state.pool.clone(),
-        workspaces,
-    };
-    let live = Router::new()
-        .route("/ws/terminal/{session}", get(ws::terminal))
-        .route("/events/{session}", get(ws::events))
-        .with_state(sockets);
+/// The routes outside the server functions that take a session's id. Each takes
+/// its decision from the access module; the access sweep test calls every one.
+pub fn session_routes() -> Vec<(&'static str, MethodRouter<Services>)> {
+    vec![
+        ("/ws/terminal/{session}", get(ws::terminal)),
+        ("/events/{session}", get(ws::events)),
+    ]
+}
+
+/// The whole HTTP surface; `services` serves the terminal sockets and the events
+/// streams (its sandboxes are the `hooks` of `state`).
+pub fn app(state: AppState, services: Services) -> Router {
+    let live = session_routes()
+        .into_iter()
+        .fold(Router::new(), |r, (path, route)| r.route(path, route))
+        .with_state(services);
     let options = state.leptos_options.clone();
     // A file's content may grow up to six times when escaped in JSON.
     let body_limit = state.settings.max_file_bytes * 6 + 64 * 1024;

@@ -1,22 +1,24 @@
 //! The life of each session's sandbox: started by its first terminal (its files
 //! written in from Postgres), shared by all its terminals, synced back after
 //! every command and on file changes, and stopped once it has had no socket and
-//! nothing running for the idle time. Also the news of file changes that open
-//! pages subscribe to.
+//! nothing running for the idle time. Changes the API makes to files are mirrored
+//! into it (the state's hooks).
 
+use crate::history;
+use crate::news::News;
 use crate::runner::{FsOp, Progress, Runner, RunnerError, SessionRef, TermSize};
 use crate::sync::{self, Manifest};
-use crate::terminal::{osc, Finished, Terminal};
-use app::state::{FileChange, WorkspaceHooks};
-use serde::Serialize;
+use crate::terminal::{Finished, Terminal};
+use app::server::access;
+use app::server::state::{FileChange, WorkspaceHooks};
+use app::wire::{access::Capability, events::Event};
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -27,18 +29,8 @@ const ORPHAN_ROUNDS: u64 = 150;
 /// How often a runner without file events is looked at for changes.
 const POLL_WITHOUT_WATCHER: Duration = Duration::from_secs(5);
 
-/// News for the pages that have a session open.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event {
-    /// Files changed (by the terminal or another page): reload the tree.
-    Tree { paths: Vec<String> },
-    /// A command ended in one of the session's terminals.
-    Command { exit_code: Option<i32> },
-}
-
 #[derive(Debug, Clone, Copy)]
-enum Kick {
+pub enum Kick {
     /// A command ended: sync now.
     Now,
     /// The watcher saw something: sync after the debounce.
@@ -48,24 +40,22 @@ enum Kick {
 /// A session whose sandbox is running.
 pub struct Live {
     pub session: SessionRef,
-    terminals: Mutex<HashMap<u32, Arc<Terminal>>>,
+    terminals: Mutex<HashMap<Uuid, Arc<Terminal>>>,
     manifest: tokio::sync::Mutex<Manifest>,
-    kick: mpsc::Sender<Kick>,
     finished: mpsc::UnboundedSender<Finished>,
     idle_since: Mutex<Instant>,
     _watcher: Option<Box<dyn Send + Sync>>,
 }
 
-pub struct Workspaces {
+pub struct Sandboxes {
     runner: Arc<dyn Runner>,
     pool: PgPool,
+    news: Arc<News>,
     max_file_bytes: u64,
     idle: Duration,
     live: tokio::sync::Mutex<HashMap<Uuid, Arc<Live>>>,
     /// Sessions whose sandbox is being started, each behind its own gate.
     opening: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
-    news: Mutex<HashMap<Uuid, broadcast::Sender<Event>>>,
-    next_term: AtomicU32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,21 +66,21 @@ pub enum WorkspaceError {
     Sync(#[from] sync::SyncError),
 }
 
-impl Workspaces {
+impl Sandboxes {
     pub fn new(
         runner: Arc<dyn Runner>,
         pool: PgPool,
+        news: Arc<News>,
         max_file_bytes: usize,
         idle: Duration,
     ) -> Arc<Self> {
         Arc::new(Self {
             runner,
             pool,
+            news,
             max_file_bytes: max_file_bytes as u64,
             idle,
             live: Default::default(),
-            news: Default::default(),
-            next_term: AtomicU32::new(1),
             opening: Default::default(),
         })
     }
@@ -208,23 +198,21 @@ impl Workspaces {
             session: s,
             terminals: Default::default(),
             manifest: tokio::sync::Mutex::new(manifest),
-            kick: kick_tx,
+
             finished: finished_tx,
             idle_since: Mutex::new(Instant::now()),
             _watcher: watcher,
         });
-        // The loops hold the sandbox weakly: once it is stopped they end with it.
-        let weak = Arc::downgrade(&l);
+        // The sync loop holds the sandbox weakly: once it is stopped, the loop ends
+        // with it; the history ends with the last of its terminals.
         tokio::spawn(
             self.clone()
-                .sync_loop(weak.clone(), kick_rx)
+                .sync_loop(Arc::downgrade(&l), kick_rx)
                 .instrument(span.clone()),
         );
-        tokio::spawn(
-            self.clone()
-                .history_loop(weak, finished_rx)
-                .instrument(span.clone()),
-        );
+        let news = self.news.clone();
+        let history = history::follow(self.pool.clone(), news, s, finished_rx, kick_tx);
+        tokio::spawn(history.instrument(span.clone()));
         span.in_scope(|| {
             tracing::info!(
                 ops,
@@ -235,12 +223,14 @@ impl Workspaces {
         Ok(l)
     }
 
-    /// Reattaches to terminal `id` if it is still there, or opens a new shell.
+    /// Reattaches to terminal `id` if it is still there, or opens a new shell
+    /// for user `opener`.
     pub async fn terminal(
         self: &Arc<Self>,
         live: &Arc<Live>,
-        id: Option<u32>,
+        id: Option<Uuid>,
         size: TermSize,
+        opener: i64,
     ) -> Result<(Arc<Terminal>, bool), WorkspaceError> {
         if let Some(t) = id.and_then(|id| live.terminals.lock().expect("lock").get(&id).cloned()) {
             if t.exit_code().is_none() {
@@ -263,8 +253,9 @@ impl Workspaces {
                 return Err(e.into());
             }
         };
-        let id = self.next_term.fetch_add(1, Ordering::Relaxed);
-        let term = Terminal::start(id, shell, live.finished.clone());
+        // Random: a terminal's id reaches a URL.
+        let id = Uuid::new_v4();
+        let term = Terminal::start(id, opener, shell, live.finished.clone());
         live.terminals
             .lock()
             .expect("lock")
@@ -304,46 +295,10 @@ impl Workspaces {
                         ms = started.elapsed().as_secs_f64() * 1e3,
                         "synced back"
                     );
-                    self.tell(live.session.uuid, Event::Tree { paths });
+                    self.news.tell(live.session.uuid, Event::Tree { paths });
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!("sync back failed: {e}"),
-            }
-        }
-    }
-
-    /// Records each finished command and syncs after it.
-    async fn history_loop(
-        self: Arc<Self>,
-        live: Weak<Live>,
-        mut done: mpsc::UnboundedReceiver<Finished>,
-    ) {
-        while let Some(f) = done.recv().await {
-            let Some(live) = live.upgrade() else { break };
-            // Waits if watcher kicks fill the queue: a command's sync is never dropped.
-            let _ = live.kick.send(Kick::Now).await;
-            let result = sqlx::query(
-                "INSERT INTO terminal_commands
-                     (session_id, command, output, output_truncated, exit_code, started_at, finished_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(live.session.id)
-            .bind(&f.command)
-            .bind(osc::plain_text(&f.output).replace('\0', ""))
-            .bind(f.truncated)
-            .bind(f.exit_code)
-            .bind(f.started_at)
-            .bind(f.finished_at)
-            .execute(&self.pool)
-            .await;
-            match result {
-                Ok(_) => self.tell(
-                    live.session.uuid,
-                    Event::Command {
-                        exit_code: f.exit_code,
-                    },
-                ),
-                Err(e) => tracing::warn!("recording a command: {e}"),
             }
         }
     }
@@ -382,30 +337,34 @@ impl Workspaces {
         }
     }
 
+    /// Kills the session's terminals whose opener may no longer run anything there
+    /// (removed, or made a viewer), attached or not.
+    pub async fn close_revoked(&self, session: Uuid) {
+        let Some(live) = self.live.lock().await.get(&session).cloned() else {
+            return;
+        };
+        let allowed = match access::allowed(&self.pool, session, Capability::Run).await {
+            Ok(users) => users,
+            Err(e) => return tracing::warn!(%session, "checking terminal openers: {e}"),
+        };
+        for t in live.terminals.lock().expect("lock").values() {
+            if !allowed.contains(&t.opener) {
+                tracing::info!(%session, term = %t.id, "closing a terminal whose opener lost access");
+                t.kill();
+            }
+        }
+    }
+
     /// Kills every shell, stops every sandbox and ends the news streams: the
     /// server is going down.
     pub async fn shutdown(&self) {
-        self.news.lock().expect("lock").clear();
+        self.news.close_all();
         let all: Vec<Arc<Live>> = self.live.lock().await.drain().map(|(_, l)| l).collect();
         for l in all {
             for t in l.terminals.lock().expect("lock").values() {
                 t.kill();
             }
             self.runner.stop(l.session).await;
-        }
-    }
-
-    pub fn subscribe(&self, uuid: Uuid) -> broadcast::Receiver<Event> {
-        let mut news = self.news.lock().expect("lock");
-        news.retain(|_, tx| tx.receiver_count() > 0);
-        news.entry(uuid)
-            .or_insert_with(|| broadcast::channel(64).0)
-            .subscribe()
-    }
-
-    fn tell(&self, uuid: Uuid, event: Event) {
-        if let Some(tx) = self.news.lock().expect("lock").get(&uuid) {
-            let _ = tx.send(event);
         }
     }
 
@@ -466,11 +425,11 @@ impl Workspaces {
                 Err(e) => tracing::warn!(session = %uuid, "mirroring into the sandbox: {e}"),
             }
         }
-        self.tell(uuid, Event::Tree { paths: changed });
+        self.news.tell(uuid, Event::Tree { paths: changed });
     }
 }
 
-impl WorkspaceHooks for Workspaces {
+impl WorkspaceHooks for Sandboxes {
     fn changed(
         &self,
         session: Uuid,

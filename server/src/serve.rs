@@ -3,9 +3,9 @@
 
 use crate::config::RunnerKind;
 use crate::runner::{kube::runner::KubeRunner, local::LocalRunner, Runner, RunnerError};
-use crate::workspaces::Workspaces;
+use crate::services::Services;
 use crate::{config::Config, database, embedded_pg::EmbeddedPostgres, routes, Error};
-use app::{state::AppState, BUNDLE_NAME};
+use app::{server::state::AppState, BUNDLE_NAME};
 use axum::serve::ListenerExt;
 use leptos::config::{Env, LeptosOptions};
 use std::{path::Path, sync::Arc, time::Duration};
@@ -76,13 +76,14 @@ async fn serve(
             Arc::new(KubeRunner::new(client, config.kube_settings()))
         }
     };
-    let workspaces = Workspaces::new(
+    let services = Services::start(
         runner,
         pool.clone(),
         config.max_file_bytes,
         Duration::from_secs(config.idle_secs),
     );
-    workspaces.start().await.map_err(|source| Error::Database {
+    let sandboxes = services.sandboxes.clone();
+    sandboxes.start().await.map_err(|source| Error::Database {
         target: "cleaning up sandboxes".into(),
         source,
     })?;
@@ -90,9 +91,9 @@ async fn serve(
         pool: pool.clone(),
         leptos_options,
         settings: config.settings(),
-        hooks: workspaces.clone(),
+        hooks: sandboxes.clone(),
     };
-    let app = routes::app(state, workspaces.clone());
+    let app = routes::app(state, services);
     tracing::info!("listening on http://{}", config.listen);
     // Keystrokes and their echo are tiny writes: never hold them back (Nagle).
     let listener = listener.tap_io(|tcp| {
@@ -104,12 +105,12 @@ async fn serve(
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown({
-        let workspaces = workspaces.clone();
+        let sandboxes = sandboxes.clone();
         async move {
             shutdown_signal().await;
             tracing::info!("shutting down");
             // Terminal sockets and news streams stay open until their shells and feeds end.
-            workspaces.shutdown().await;
+            sandboxes.shutdown().await;
         }
     })
     .await

@@ -10,7 +10,8 @@
 //! Symbolic links are neither followed nor synced.
 
 use crate::runner::{Entry, EntryKind, FsOp, Runner, RunnerError, SessionRef};
-use sha2::{Digest, Sha256};
+use app::server::{digest::sha256_hex, files};
+
 use sqlx::PgPool;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -80,10 +81,6 @@ impl Manifest {
     }
 }
 
-pub fn hash(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error(transparent)]
@@ -109,7 +106,7 @@ async fn read_changed(
         .into_iter()
         .map(|(p, bytes)| {
             let text = bytes.and_then(|b| {
-                let h = hash(&b);
+                let h = sha256_hex(&b);
                 // Postgres text cannot hold NUL: such files count as binary.
                 String::from_utf8(b)
                     .ok()
@@ -404,17 +401,7 @@ async fn write_items(
             continue;
         }
         let parent = parent_id(&folders, &path);
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO workspace_items (session_id, session_uuid, parent_id, name, kind, full_path)
-             VALUES ($1, $2, $3, $4, 'folder', $5) RETURNING id",
-        )
-        .bind(s.id)
-        .bind(s.uuid)
-        .bind(parent)
-        .bind(app::paths::name(&path))
-        .bind(&path)
-        .fetch_one(&mut **tx)
-        .await?;
+        let id = files::insert_folder(tx, s.id, s.uuid, parent, &path).await?;
         folders.insert(path, Some(id));
     }
     let files: Vec<&Upsert> = items.iter().filter(|i| i.kind == EntryKind::File).collect();

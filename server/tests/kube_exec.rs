@@ -190,7 +190,7 @@ async fn cluster() -> (KubeRunner, SessionRef, tempfile::TempDir) {
         uuid: Uuid::new_v4(),
         id: 1,
         user: 2,
-        language: app::api::sessions::Language::Python,
+        language: app::wire::sessions::Language::Python,
     };
     let app = tempfile::tempdir().unwrap();
     let pod = Pod {

@@ -22,7 +22,7 @@ fn session() -> SessionRef {
         uuid: Uuid::new_v4(),
         id: 3,
         user: 42,
-        language: app::api::sessions::Language::Python,
+        language: app::wire::sessions::Language::Python,
     }
 }
 

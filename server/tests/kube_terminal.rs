@@ -5,13 +5,12 @@
 mod common;
 
 use common::kube_api::{created_then, pod, pods_path, waiting, ApiServer, NS};
-use common::{router_with, served, Term, MAX_FILE_BYTES};
+use common::{router_with, served, services_with, Term};
 use http::{Request, Response};
 use kube::client::Body;
 use serde_json::json;
 use server::runner::kube::runner::KubeRunner;
 use server::runner::SessionRef;
-use server::workspaces::Workspaces;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,13 +19,8 @@ use std::time::Duration;
 async fn start_progress_and_failures_reach_the_terminal(pool: PgPool) {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let runner = KubeRunner::new(kube::Client::new(service, NS), common::kube_api::settings());
-    let workspaces = Workspaces::new(
-        Arc::new(runner),
-        pool.clone(),
-        MAX_FILE_BYTES,
-        Duration::from_secs(600),
-    );
-    let w = served(router_with(pool.clone(), workspaces)).await;
+    let services = services_with(Arc::new(runner), pool.clone(), Duration::from_secs(600));
+    let w = served(router_with(pool.clone(), services)).await;
     let (id, user): (i64, i64) =
         sqlx::query_as("SELECT id, user_id FROM code_sessions WHERE uuid = $1")
             .bind(w.session.parse::<uuid::Uuid>().unwrap())
@@ -37,7 +31,7 @@ async fn start_progress_and_failures_reach_the_terminal(pool: PgPool) {
         uuid: w.session.parse().unwrap(),
         id,
         user,
-        language: app::api::sessions::Language::Python,
+        language: app::wire::sessions::Language::Python,
     };
     let mut api = ApiServer(handle);
     let mut t = Term::connect(w.addr, &w.client, &w.session, "").await;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{
-    eventually, refused, router, router_with, serve, served, workspaces_in, Client, Served, Term,
+    eventually, refused, router, router_with, serve, served, services_in, Client, Served, Term,
 };
 use serde_json::json;
 use sqlx::PgPool;
@@ -207,14 +207,15 @@ async fn idle_terminals_close_but_running_jobs_stay(pool: PgPool) {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    let workspaces = workspaces_in(dir.path(), pool.clone(), std::time::Duration::from_secs(1));
-    workspaces.start().await.unwrap();
+    let services = services_in(dir.path(), pool.clone(), std::time::Duration::from_secs(1));
+    let sandboxes = services.sandboxes.clone();
+    sandboxes.start().await.unwrap();
     let Served {
         addr,
         client: c,
         session,
         ..
-    } = served(router_with(pool.clone(), workspaces.clone())).await;
+    } = served(router_with(pool.clone(), services)).await;
     let idle = Term::ready(addr, &c, &session).await;
     let mut busy = Term::ready(addr, &c, &session).await;
     busy.send(b"sleep 8; echo job-done\r").await;
@@ -230,5 +231,5 @@ async fn idle_terminals_close_but_running_jobs_stay(pool: PgPool) {
     busy.expect("job-done").await;
     let again = Term::open(addr, &c, &session, Some(idle_id)).await;
     assert_ne!(again.id, idle_id, "an idle terminal was kept");
-    workspaces.shutdown().await;
+    sandboxes.shutdown().await;
 }

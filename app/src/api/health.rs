@@ -13,7 +13,7 @@ pub struct ServerInfo {
 
 #[server(prefix = "/api", endpoint = "health/info", input = GetUrl)]
 pub async fn health_info() -> Result<ServerInfo, AppError> {
-    let state = crate::state::AppState::current()?;
+    let state = crate::server::state::AppState::current()?;
     Ok(ServerInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         database_ok: ssr::database_ok(&state.pool).await,

@@ -1,8 +1,11 @@
-//! Server functions by domain: the typed API of the WASM client and of any HTTP client.
-//! Each has an explicit endpoint under `/api/`.
+//! Server functions by domain: the typed API of the WASM client and of any HTTP
+//! client. Each has an explicit endpoint under `/api/`, takes its access decision
+//! from `server::access` before anything else, and leaves the work to the
+//! domain's module in `server`.
 
 pub mod auth;
 pub mod files;
 pub mod health;
 pub mod sessions;
+pub mod sharing;
 pub mod terminal;

@@ -2,6 +2,7 @@
 
 use super::{use_hydrated, use_user};
 use crate::api::auth;
+use crate::wire::auth::{rules, User};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -58,9 +59,9 @@ pub fn Register() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // The same rules the server applies, so most mistakes are caught at once.
-        let checked = auth::rules::username(username.get_untracked().trim())
-            .and_then(|_| auth::rules::email(email.get_untracked().trim()))
-            .and_then(|_| auth::rules::password(&password.get_untracked()));
+        let checked = rules::username(username.get_untracked().trim())
+            .and_then(|_| rules::email(email.get_untracked().trim()))
+            .and_then(|_| rules::password(&password.get_untracked()));
         if let Err(e) = checked {
             error.set(Some(e.message));
             return;
@@ -117,7 +118,7 @@ impl AuthForm {
         self.busy.get() || !self.ready.get()
     }
 
-    fn run(self, call: impl std::future::Future<Output = Result<auth::User, AppError>> + 'static) {
+    fn run(self, call: impl std::future::Future<Output = Result<User, AppError>> + 'static) {
         self.busy.set(true);
         spawn_local(async move {
             let r = call.await;

@@ -3,7 +3,7 @@
 //! could not be reached, waiting to be sent. Values are stored as JSON text, the
 //! same serde forms the API uses.
 
-use crate::api::files::{FileContent, TreeItem};
+use crate::wire::files::{FileContent, TreeItem};
 use idb::{Database, KeyRange, ObjectStore, Query, TransactionMode};
 use js_sys::Array;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};

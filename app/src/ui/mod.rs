@@ -20,7 +20,8 @@ mod workspace;
 #[cfg(feature = "hydrate")]
 mod xterm;
 
-use crate::api::auth::{me, User};
+use crate::api::auth::me;
+use crate::wire::auth::User;
 use crate::{AppError, BUNDLE_NAME};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

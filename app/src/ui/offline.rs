@@ -5,7 +5,8 @@
 //! conflict check as any save, once the server answers again.
 
 use super::workspace::Ws;
-use crate::api::files::{self, FileContent};
+use crate::api::files;
+use crate::wire::files::FileContent;
 use crate::{AppError, ErrorCode};
 use leptos::prelude::*;
 
@@ -143,11 +144,9 @@ pub use imp::{forget, waiting_saves};
 #[cfg(feature = "hydrate")]
 mod imp {
     use super::{Connection, Ws};
-    use crate::api::{
-        files::{self, FileContent, ItemKind, TreeItem, MAX_READ_MANY},
-        health::health_info,
-    };
+    use crate::api::{files, health::health_info};
     use crate::ui::{local_store, use_user, workspace::Saving};
+    use crate::wire::files::{FileContent, ItemKind, TreeItem, MAX_READ_MANY};
     use leptos::logging::warn;
     use leptos::prelude::*;
     use leptos::task::spawn_local;

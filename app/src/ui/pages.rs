@@ -12,9 +12,10 @@ use super::{
     workspace::Ws,
 };
 use crate::api::{
-    files::{self, TreeItem},
-    sessions::{self, open_session, CodeSession},
+    files,
+    sessions::{self, open_session},
 };
+use crate::wire::{files::TreeItem, sessions::CodeSession};
 use crate::{AppError, ErrorCode};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;

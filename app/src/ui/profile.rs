@@ -30,7 +30,10 @@ pub fn Profile() -> impl IntoView {
 }
 
 #[component]
-fn ProfileForm(user: auth::User, notice: RwSignal<Option<(String, bool)>>) -> impl IntoView {
+fn ProfileForm(
+    user: crate::wire::auth::User,
+    notice: RwSignal<Option<(String, bool)>>,
+) -> impl IntoView {
     let users = use_user();
     let level = RwSignal::new(user.reviewer_level.to_string());
     let ready = super::use_hydrated();

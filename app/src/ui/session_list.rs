@@ -1,7 +1,8 @@
 //! The signed-in user's sessions: open, create, rename, delete.
 
 use super::dialog::use_dialogs;
-use crate::api::sessions::{self, CodeSession, Language};
+use crate::api::sessions;
+use crate::wire::sessions::{CodeSession, Language};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -2,10 +2,12 @@
 //! when it drops) and the command history; and the Run action of the editor.
 
 use super::workspace::use_ws;
-use crate::api::terminal::{history, CommandRecord};
+use crate::api::terminal::history;
+use crate::wire::terminal::CommandRecord;
 use crate::AppError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -34,7 +36,7 @@ pub struct TermTab {
     pub key: u32,
     pub link: RwSignal<Link>,
     /// The server's shell to reattach to (kept across page reloads).
-    pub resume: Option<u32>,
+    pub resume: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,7 +81,7 @@ impl Terms {
         self.add_resuming(None)
     }
 
-    fn add_resuming(&self, resume: Option<u32>) -> u32 {
+    fn add_resuming(&self, resume: Option<Uuid>) -> u32 {
         let key = self.next.get_value();
         self.next.set_value(key + 1);
         let tab = TermTab {
@@ -337,6 +339,7 @@ fn HistoryView() -> impl IntoView {
 mod conn {
     use super::super::xterm;
     use super::Link;
+    use crate::wire::terminal::{ClientMsg, ServerMsg};
     use leptos::prelude::*;
     use std::cell::RefCell;
     use std::collections::HashMap;
@@ -367,7 +370,7 @@ mod conn {
         link: RwSignal<Link>,
         socket: Option<Socket>,
         /// The server's id of the shell, to reattach to after a drop.
-        server_id: Option<u32>,
+        server_id: Option<Uuid>,
         attached: bool,
         /// Lines to type once attached (a Run before the shell is there).
         pending: Vec<String>,
@@ -396,8 +399,7 @@ mod conn {
         let on_data =
             Closure::<dyn FnMut(String)>::new(move |data: String| send(key, data.as_bytes()));
         let on_resize = Closure::<dyn FnMut(u16, u16)>::new(move |cols, rows| {
-            let msg = serde_json::json!({"type": "resize", "cols": cols, "rows": rows});
-            send_text(key, &msg.to_string());
+            send_control(key, ClientMsg::Resize { cols, rows });
         });
         let term = xterm::create_terminal(&el, &on_data, &on_resize);
         let conn = Conn {
@@ -478,17 +480,17 @@ mod conn {
             return;
         }
         let Some(text) = data.as_string() else { return };
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(&text) else {
+        let Ok(msg) = serde_json::from_str::<ServerMsg>(&text) else {
             return;
         };
         let mut c = conn.borrow_mut();
-        match msg["type"].as_str() {
-            Some("attached") => {
+        match msg {
+            ServerMsg::Attached { term, reattached } => {
                 // The scrollback replay follows: it replaces what is on screen.
-                if msg["reattached"].as_bool() == Some(true) {
+                if reattached {
                     xterm::reset(&c.term);
                 }
-                c.server_id = msg["term"].as_u64().map(|id| id as u32);
+                c.server_id = Some(term);
                 c.attached = true;
                 c.retries = 0;
                 c.link.set(Link::Open);
@@ -500,8 +502,7 @@ mod conn {
                     send_line(key, &line);
                 }
             }
-            Some("exit") => {
-                let code = msg["code"].as_i64().unwrap_or(-1) as i32;
+            ServerMsg::Exit { code } => {
                 xterm::write_text(
                     &c.term,
                     &format!("\r\n\x1b[2m[shell exited with code {code}]\x1b[0m\r\n"),
@@ -509,17 +510,24 @@ mod conn {
                 c.link.set(Link::Exited(code));
                 c.socket = None;
             }
-            Some("error") => {
-                let m = msg["message"].as_str().unwrap_or("terminal error");
-                xterm::write_text(&c.term, &format!("\r\n\x1b[31m{m}\x1b[0m\r\n"));
+            ServerMsg::Error { message } => {
+                xterm::write_text(&c.term, &format!("\r\n\x1b[31m{message}\x1b[0m\r\n"));
             }
-            _ => {}
+            // The socket closes next and is not reopened.
+            ServerMsg::Revoked { message } => {
+                xterm::write_text(&c.term, &format!("\r\n\x1b[31m{message}\x1b[0m\r\n"));
+                c.link.set(Link::Failed(message));
+                c.socket = None;
+            }
         }
     }
 
     fn closed(key: u32) {
         let Some(conn) = get(key) else { return };
-        if matches!(conn.borrow().link.get_untracked(), Link::Exited(_)) {
+        if matches!(
+            conn.borrow().link.get_untracked(),
+            Link::Exited(_) | Link::Failed(_)
+        ) {
             return;
         }
         retry(key);
@@ -547,11 +555,12 @@ mod conn {
         }
     }
 
-    fn send_text(key: u32, text: &str) {
+    fn send_control(key: u32, msg: ClientMsg) {
         let Some(conn) = get(key) else { return };
         let c = conn.borrow();
         if let (true, Some(s)) = (c.attached, &c.socket) {
-            let _ = s.ws.send_with_str(text);
+            let _ =
+                s.ws.send_with_str(&serde_json::to_string(&msg).unwrap_or_default());
         }
     }
 
@@ -571,7 +580,7 @@ mod conn {
     }
 
     pub fn close(key: u32) {
-        send_text(key, r#"{"type":"close"}"#);
+        send_control(key, ClientMsg::Close);
         if let Some(conn) = CONNS.with_borrow_mut(|c| c.remove(&key)) {
             let mut c = conn.borrow_mut();
             c.socket = None;
@@ -586,7 +595,7 @@ mod conn {
 
     /// The shells this browser tab showed for `session`, kept across reloads
     /// (per tab, like the page's own state) so they can be reattached.
-    pub fn saved(session: Uuid) -> Vec<u32> {
+    pub fn saved(session: Uuid) -> Vec<Uuid> {
         window()
             .session_storage()
             .ok()
@@ -597,7 +606,7 @@ mod conn {
     }
 
     fn remember(session: Uuid) {
-        let ids: Vec<u32> = CONNS.with_borrow(|conns| {
+        let ids: Vec<Uuid> = CONNS.with_borrow(|conns| {
             let mut keyed: Vec<_> = conns
                 .iter()
                 .filter_map(|(k, c)| Some((*k, c.borrow().server_id?)))

@@ -3,8 +3,8 @@
 //! Shift+F10 opens the context menu, drag and drop moves.
 
 use super::workspace::{use_ws, Ws};
-use crate::api::files::{ItemKind, TreeItem};
 use crate::paths;
+use crate::wire::files::{ItemKind, TreeItem};
 use leptos::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 

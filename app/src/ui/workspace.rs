@@ -6,7 +6,8 @@ use super::{
     dialog::{use_dialogs, Dialogs},
     offline::{self, use_connection, Connection},
 };
-use crate::api::files::{self, FileContent, ItemKind, TreeItem};
+use crate::api::files;
+use crate::wire::files::{FileContent, ItemKind, TreeItem};
 use crate::{paths, AppError, ErrorCode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -46,8 +46,8 @@ fn usable(parent: &Path) -> bool {
 impl Cgroups {
     /// `owner` tells this server's groups apart (its data directory).
     pub fn detect(owner: &Path, memory_bytes: u64, processes: u64) -> Self {
-        use sha2::Digest;
-        let tag = hex::encode(&sha2::Sha256::digest(owner.as_os_str().as_encoded_bytes())[..4]);
+        let digest = app::server::digest::sha256(owner.as_os_str().as_encoded_bytes());
+        let tag = hex::encode(&digest[..4]);
         let prefix = format!("webide-{tag}-");
         let mut hierarchies = Vec::new();
         let v2 = Path::new(ROOT).join("cgroup.controllers");

@@ -91,7 +91,7 @@ impl LocalRunner {
             uuid: Uuid::new_v4(),
             id: 0,
             user: 0,
-            language: app::api::sessions::Language::Bash,
+            language: app::wire::sessions::Language::Bash,
         };
         self.prepare(probe)?;
         let mut cmd = std::process::Command::new("bwrap");

@@ -7,7 +7,7 @@ pub mod confined;
 pub mod kube;
 pub mod local;
 
-use app::api::sessions::Language;
+use app::wire::sessions::Language;
 use async_trait::async_trait;
 use std::io;
 use tokio::io::{AsyncRead, AsyncWrite};

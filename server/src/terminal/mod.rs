@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
 
 /// Output kept for a socket that reattaches.
 const SCROLLBACK_BYTES: usize = 256 * 1024;
@@ -84,7 +85,9 @@ struct Shared {
 }
 
 pub struct Terminal {
-    pub id: u32,
+    pub id: Uuid,
+    /// The user who opened it: it closes when they may no longer run anything here.
+    pub opener: i64,
     /// Written straight from the socket's task: keystrokes take no extra hop.
     input: tokio::sync::Mutex<Box<dyn tokio::io::AsyncWrite + Send + Unpin>>,
     control: Arc<dyn ShellControl>,
@@ -104,11 +107,17 @@ pub struct Attachment {
 impl Terminal {
     /// Starts the tasks that move bytes between the shell and its sockets;
     /// `finished` hears of every command that ends.
-    pub fn start(id: u32, shell: Shell, finished: mpsc::UnboundedSender<Finished>) -> Arc<Self> {
+    pub fn start(
+        id: Uuid,
+        opener: i64,
+        shell: Shell,
+        finished: mpsc::UnboundedSender<Finished>,
+    ) -> Arc<Self> {
         let (exit_tx, exit_rx) = watch::channel(None);
         let control: Arc<dyn ShellControl> = Arc::from(shell.control);
         let term = Arc::new(Self {
             id,
+            opener,
             input: tokio::sync::Mutex::new(shell.input),
             control: control.clone(),
             shared: Mutex::new(Shared {
@@ -241,7 +250,7 @@ impl Terminal {
 
     pub fn resize(&self, size: TermSize) {
         if let Err(e) = self.control.resize(size) {
-            tracing::debug!(term = self.id, "resize failed: {e}");
+            tracing::debug!(term = %self.id, "resize failed: {e}");
         }
     }
 

@@ -1,11 +1,17 @@
 //! The terminal socket, `/ws/terminal/{session}?term=ID&cols=C&rows=R`, and the
-//! session's news stream, `/events/{session}`. Binary frames carry raw PTY bytes
-//! both ways; text frames carry JSON control messages. The login cookie
-//! authenticates both; another user's session is refused like a missing one.
+//! session's events stream, `/events/{session}`. Binary frames carry raw PTY bytes
+//! both ways; text frames carry the typed messages of `wire::terminal`. Both take
+//! their access decision from the access module (a terminal needs the run
+//! capability, the stream the read one) and close as soon as it is lost.
 
+use crate::access_watch::{Verdict, Watch};
 use crate::runner::{SessionRef, TermSize};
-use crate::workspaces::Workspaces;
-use app::AppError;
+use crate::services::Services;
+use crate::terminal::Terminal;
+use app::server::access::{self, Grant};
+use app::wire::access::Capability;
+use app::wire::events::Event;
+use app::wire::terminal::{Attach, ClientMsg, ServerMsg};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -13,39 +19,15 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
-use serde::Deserialize;
-use sqlx::PgPool;
 use std::sync::Arc;
+use tokio::sync::broadcast::error::RecvError;
 use tracing::Instrument;
 use uuid::Uuid;
 
 /// Output gathered into one frame when the socket has fallen behind.
 const FRAME_BYTES: usize = 256 * 1024;
-
-#[derive(Clone)]
-pub struct Sockets {
-    pub pool: PgPool,
-    pub workspaces: Arc<Workspaces>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Params {
-    term: Option<u32>,
-    cols: Option<u16>,
-    rows: Option<u16>,
-}
-
-/// Control messages from the browser.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Control {
-    Resize {
-        cols: u16,
-        rows: u16,
-    },
-    /// The user closed the terminal: end its shell.
-    Close,
-}
+/// The close code of a socket whose access ended (the client does not reconnect).
+pub const CLOSE_REVOKED: u16 = 4403;
 
 fn term_size(cols: Option<u16>, rows: Option<u16>) -> TermSize {
     let d = TermSize::default();
@@ -55,41 +37,45 @@ fn term_size(cols: Option<u16>, rows: Option<u16>) -> TermSize {
     }
 }
 
-/// The session, if the request's login owns it: 401 without a login, 404 otherwise.
-pub async fn owned(pool: &PgPool, headers: &HeaderMap, uuid: Uuid) -> Result<SessionRef, AppError> {
-    let user = app::api::auth::ssr::user_id_in(pool, headers)
-        .await?
-        .ok_or_else(|| AppError::unauthorized("sign in first"))?;
-    let (id, language) = app::api::sessions::ssr::owned(pool, uuid, user).await?;
-    Ok(SessionRef {
-        uuid,
-        id,
-        user,
-        language,
-    })
+/// The sandbox of the granted session: the owner's, whoever opens it.
+pub fn sandbox_of(g: &Grant) -> SessionRef {
+    SessionRef {
+        uuid: g.session,
+        id: g.session_id,
+        user: g.owner_id,
+        language: g.language,
+    }
 }
 
 pub async fn terminal(
     ws: WebSocketUpgrade,
-    State(sockets): State<Sockets>,
+    State(services): State<Services>,
     Path(uuid): Path<Uuid>,
-    Query(params): Query<Params>,
+    Query(params): Query<Attach>,
     headers: HeaderMap,
 ) -> Response {
-    let s = match owned(&sockets.pool, &headers, uuid).await {
-        Ok(s) => s,
+    let grant = match access::session_in(&services.pool, &headers, uuid, Capability::Run).await {
+        Ok(g) => g,
         Err(e) => return e.into_response(),
     };
-    let span = tracing::info_span!("terminal", session = %uuid);
-    ws.on_upgrade(move |socket| serve(socket, sockets.workspaces, s, params).instrument(span))
+    let watch = services.watchers.watch(&grant, Capability::Run);
+    let span = tracing::info_span!("terminal", session = %uuid, user = grant.login.id);
+    ws.on_upgrade(move |socket| serve(socket, services, grant, watch, params).instrument(span))
 }
 
-fn control(msg: serde_json::Value) -> Message {
-    Message::Text(msg.to_string().into())
+fn control(msg: &ServerMsg) -> Message {
+    Message::Text(serde_json::to_string(msg).expect("plain enum").into())
 }
 
-async fn serve(mut socket: WebSocket, workspaces: Arc<Workspaces>, s: SessionRef, params: Params) {
+async fn serve(
+    mut socket: WebSocket,
+    services: Services,
+    grant: Grant,
+    mut watch: Watch,
+    params: Attach,
+) {
     let size = term_size(params.cols, params.rows);
+    let sandboxes = services.sandboxes.clone();
     // What the sandbox's start waits for (a pod being scheduled, an image pulled)
     // is shown in the terminal while it happens.
     let (said_tx, mut said) = tokio::sync::mpsc::unbounded_channel::<String>();
@@ -97,8 +83,12 @@ async fn serve(mut socket: WebSocket, workspaces: Arc<Workspaces>, s: SessionRef
         let _ = said_tx.send(m.to_string());
     };
     let opening = async {
-        match workspaces.open(s, &progress).await {
-            Ok(live) => workspaces.terminal(&live, params.term, size).await,
+        match sandboxes.open(sandbox_of(&grant), &progress).await {
+            Ok(live) => {
+                sandboxes
+                    .terminal(&live, params.term, size, grant.login.id)
+                    .await
+            }
             Err(e) => Err(e),
         }
     };
@@ -116,22 +106,35 @@ async fn serve(mut socket: WebSocket, workspaces: Arc<Workspaces>, s: SessionRef
         Ok(t) => t,
         Err(e) => {
             tracing::warn!("cannot open a terminal: {e}");
-            let msg = serde_json::json!({"type": "error", "message": e.to_string()});
-            let _ = socket.send(control(msg)).await;
-            let _ = socket
-                .send(Message::Close(Some(CloseFrame {
-                    code: 1011,
-                    reason: "sandbox failed".into(),
-                })))
-                .await;
+            let msg = ServerMsg::Error {
+                message: e.to_string(),
+            };
+            let _ = socket.send(control(&msg)).await;
+            let _ = socket.send(close(1011, "sandbox failed")).await;
             return;
         }
     };
-    tracing::debug!(term = term.id, reattached, "attached");
+    tracing::debug!(term = %term.id, reattached, "attached");
+    attached(socket, &term, reattached, &mut watch).await;
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.to_string().into(),
+    }))
+}
+
+/// Moves bytes between the socket and the terminal until one of them ends or
+/// the caller's access does.
+async fn attached(socket: WebSocket, term: &Arc<Terminal>, reattached: bool, watch: &mut Watch) {
     let attachment = term.attach();
-    let hello = serde_json::json!({"type": "attached", "term": term.id, "reattached": reattached});
+    let hello = ServerMsg::Attached {
+        term: term.id,
+        reattached,
+    };
     let (mut sink, mut stream) = socket.split();
-    if sink.send(control(hello)).await.is_err() {
+    if sink.send(control(&hello)).await.is_err() {
         return term.detach(attachment.token);
     }
     if !attachment.replay.is_empty()
@@ -151,10 +154,10 @@ async fn serve(mut socket: WebSocket, workspaces: Arc<Workspaces>, s: SessionRef
             match msg {
                 Message::Binary(bytes) => term.write(&bytes).await,
                 Message::Text(text) => match serde_json::from_str(&text) {
-                    Ok(Control::Resize { cols, rows }) => {
+                    Ok(ClientMsg::Resize { cols, rows }) => {
                         term.resize(term_size(Some(cols), Some(rows)))
                     }
-                    Ok(Control::Close) => term.kill(),
+                    Ok(ClientMsg::Close) => term.kill(),
                     Err(e) => tracing::debug!("unknown control message: {e}"),
                 },
                 Message::Close(_) => break,
@@ -162,7 +165,15 @@ async fn serve(mut socket: WebSocket, workspaces: Arc<Workspaces>, s: SessionRef
             }
         }
     };
+    let revoked = async {
+        loop {
+            if let Verdict::Lost(e) = watch.changed().await {
+                return e;
+            }
+        }
+    };
     let showing = async {
+        tokio::pin!(revoked);
         loop {
             tokio::select! {
                 chunk = output.recv() => {
@@ -179,8 +190,14 @@ async fn serve(mut socket: WebSocket, workspaces: Arc<Workspaces>, s: SessionRef
                         let _ = sink.send(Message::Binary(chunk)).await;
                     }
                     let code = term.exit_code().unwrap_or(-1);
-                    let _ = sink.send(control(serde_json::json!({"type": "exit", "code": code}))).await;
+                    let _ = sink.send(control(&ServerMsg::Exit { code })).await;
                     let _ = sink.send(Message::Close(None)).await;
+                    break;
+                }
+                e = &mut revoked => {
+                    tracing::info!("access ended: {}", e.message);
+                    let _ = sink.send(control(&ServerMsg::Revoked { message: e.message })).await;
+                    let _ = sink.send(close(CLOSE_REVOKED, "access ended")).await;
                     break;
                 }
             }
@@ -208,29 +225,65 @@ fn gather(first: Bytes, queue: &mut tokio::sync::mpsc::Receiver<Bytes>) -> Bytes
     first
 }
 
-/// Server-sent events for one session's open pages: `tree` when files changed.
+/// Server-sent events for one session's open pages, for as long as the caller
+/// may read it: a change of their role is told, a loss of access ends the stream.
 pub async fn events(
-    State(sockets): State<Sockets>,
+    State(services): State<Services>,
     Path(uuid): Path<Uuid>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(e) = owned(&sockets.pool, &headers, uuid).await {
-        return e.into_response();
-    }
-    let rx = sockets.workspaces.subscribe(uuid);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        let event = match rx.recv().await {
-            Ok(event) => event,
-            // Missed some: a change without paths makes the page reload the whole tree.
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                crate::workspaces::Event::Tree { paths: Vec::new() }
-            }
-            Err(_) => return None,
-        };
+    let grant = match access::session_in(&services.pool, &headers, uuid, Capability::Read).await {
+        Ok(g) => g,
+        Err(e) => return e.into_response(),
+    };
+    let state = Stream {
+        news: services.news.subscribe(uuid),
+        watch: services.watchers.watch(&grant, Capability::Read),
+        role: grant.role,
+        ended: false,
+    };
+    let stream = futures_util::stream::unfold(state, |mut s| async move {
+        let event = s.next().await?;
         let sse = SseEvent::default().json_data(&event).ok()?;
-        Some((Ok::<_, std::convert::Infallible>(sse), rx))
+        Some((Ok::<_, std::convert::Infallible>(sse), s))
     });
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+struct Stream {
+    news: tokio::sync::broadcast::Receiver<Event>,
+    watch: Watch,
+    role: app::wire::access::Role,
+    ended: bool,
+}
+
+impl Stream {
+    async fn next(&mut self) -> Option<Event> {
+        if self.ended {
+            return None;
+        }
+        loop {
+            tokio::select! {
+                news = self.news.recv() => return match news {
+                    Ok(event) => Some(event),
+                    // Missed some: a change without paths makes the page reload the whole tree.
+                    Err(RecvError::Lagged(_)) => Some(Event::Tree { paths: Vec::new() }),
+                    Err(RecvError::Closed) => None,
+                },
+                verdict = self.watch.changed() => match verdict {
+                    Verdict::Kept(g) if g.role != self.role => {
+                        self.role = g.role;
+                        return Some(Event::Role { role: g.role });
+                    }
+                    Verdict::Kept(_) => {}
+                    Verdict::Lost(e) => {
+                        self.ended = true;
+                        return Some(Event::Revoked { message: e.message });
+                    }
+                },
+            }
+        }
+    }
 }

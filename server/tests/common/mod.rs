@@ -4,7 +4,7 @@
 
 pub mod kube_api;
 
-use app::state::AppState;
+use app::server::state::AppState;
 use axum::{
     body::Body,
     http::{Request, StatusCode},
@@ -13,7 +13,8 @@ use axum::{
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use server::runner::local::{Limits, LocalRunner};
-use server::workspaces::Workspaces;
+use server::runner::Runner;
+use server::services::Services;
 use sqlx::PgPool;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -53,17 +54,22 @@ pub fn limits() -> Limits {
 }
 
 /// Sandboxes for `pool`'s sessions under `dir`, run by the real local runner.
-pub fn workspaces_in(dir: &Path, pool: PgPool, idle: Duration) -> Arc<Workspaces> {
+pub fn services_in(dir: &Path, pool: PgPool, idle: Duration) -> Services {
     let runner = LocalRunner::new(dir, limits(), false).expect("bubblewrap works here");
-    Workspaces::new(Arc::new(runner), pool, MAX_FILE_BYTES, idle)
+    services_with(Arc::new(runner), pool, idle)
+}
+
+/// What the server runs beside the API, with sandboxes from `runner`.
+pub fn services_with(runner: Arc<dyn Runner>, pool: PgPool, idle: Duration) -> Services {
+    Services::start(runner, pool, MAX_FILE_BYTES, idle)
 }
 
 pub fn router(pool: PgPool) -> Router {
-    let workspaces = workspaces_in(data_dir(), pool.clone(), Duration::from_secs(600));
-    router_with(pool, workspaces)
+    let services = services_in(data_dir(), pool.clone(), Duration::from_secs(600));
+    router_with(pool, services)
 }
 
-pub fn router_with(pool: PgPool, workspaces: Arc<Workspaces>) -> Router {
+pub fn router_with(pool: PgPool, services: Services) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name(app::BUNDLE_NAME)
         .site_root(env!("CARGO_TARGET_TMPDIR"))
@@ -71,14 +77,14 @@ pub fn router_with(pool: PgPool, workspaces: Arc<Workspaces>) -> Router {
     let state = AppState {
         pool,
         leptos_options,
-        settings: app::state::Settings {
+        settings: app::server::state::Settings {
             max_file_bytes: MAX_FILE_BYTES,
             max_workspace_bytes: 256 * 1024,
             secure_cookies: false,
         },
-        hooks: workspaces.clone(),
+        hooks: services.sandboxes.clone(),
     };
-    server::routes::app(state, workspaces)
+    server::routes::app(state, services)
 }
 
 /// Serves `app` on a free local port, for clients that need a real socket.
@@ -238,7 +244,7 @@ type Socket =
 pub struct Term {
     pub ws: Socket,
     pub seen: Vec<u8>,
-    pub id: u64,
+    pub id: uuid::Uuid,
     pub controls: Vec<serde_json::Value>,
 }
 
@@ -272,12 +278,12 @@ impl Term {
         addr: std::net::SocketAddr,
         c: &Client,
         session: &str,
-        term: Option<u64>,
+        term: Option<uuid::Uuid>,
     ) -> Self {
         let query = term.map(|t| format!("?term={t}")).unwrap_or_default();
         let mut t = Self::connect(addr, c, session, &query).await;
         let hello = t.control("attached").await;
-        t.id = hello["term"].as_u64().unwrap();
+        t.id = hello["term"].as_str().unwrap().parse().unwrap();
         t
     }
 
@@ -294,7 +300,7 @@ impl Term {
         Self {
             ws,
             seen: Vec::new(),
-            id: 0,
+            id: uuid::Uuid::nil(),
             controls: Vec::new(),
         }
     }

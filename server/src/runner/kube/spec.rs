@@ -138,7 +138,7 @@ pub fn pod(k: &KubeSettings, s: SessionRef) -> Pod {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::api::sessions::Language;
+    use app::wire::sessions::Language;
 
     #[test]
     fn the_image_follows_the_language() {

@@ -1,0 +1,339 @@
+//! Accounts and login cookies: register, sign in and out, guests, the reviewer
+//! level. Only a SHA-256 of each login token is stored. Which user a request is,
+//! and what they may do, is decided in `access`.
+
+use super::{access, digest::sha256, sessions, state::AppState};
+use crate::error::constraint_of;
+use crate::wire::auth::{rules, GuestStart, User};
+use crate::wire::sessions::Language;
+use crate::AppError;
+use argon2::{
+    password_hash::{rand_core::OsRng, rand_core::RngCore, SaltString},
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+};
+use base64::Engine;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use sqlx::PgPool;
+
+pub const COOKIE: &str = "webide_session";
+pub const SESSION_DAYS: i64 = 30;
+/// Failed logins are counted over this window.
+const FAILURE_WINDOW_SECS: i64 = 15 * 60;
+const MAX_FAILURES_PER_LOGIN: i64 = 5;
+const MAX_FAILURES_PER_ADDRESS: i64 = 30;
+
+/// A user row as the API shows it, with the database id (which never leaves the server).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub email: Option<String>,
+    pub is_guest: bool,
+    pub is_reviewer: bool,
+    pub reviewer_level: i16,
+}
+
+impl UserRow {
+    pub fn user(&self) -> User {
+        User {
+            username: self.username.clone(),
+            email: self.email.clone(),
+            is_guest: self.is_guest,
+            is_reviewer: self.is_reviewer,
+            reviewer_level: self.reviewer_level,
+        }
+    }
+}
+
+/// The columns of [`UserRow`], from `users u`.
+pub const USER_COLUMNS: &str =
+    "u.id, u.username, u.email, u.is_guest, u.is_reviewer, u.reviewer_level";
+
+pub fn token_hash(token: &str) -> Vec<u8> {
+    sha256(token.as_bytes()).to_vec()
+}
+
+/// The login token of the request being served (server functions and pages).
+pub fn cookie_token() -> Option<String> {
+    token_in(&use_context::<http::request::Parts>()?.headers)
+}
+
+/// The login token in a request's headers.
+pub fn token_in(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Keeps an active login signed in: a new expiry, and the cookie sent again.
+pub async fn renew(state: &AppState, token: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE auth_sessions SET last_used_at = now(),
+                expires_at = now() + make_interval(days => $2)
+         WHERE token_hash = $1",
+    )
+    .bind(token_hash(token))
+    .bind(SESSION_DAYS as i32)
+    .execute(&state.pool)
+    .await?;
+    set_cookie(state, token, SESSION_DAYS * 86_400);
+    Ok(())
+}
+
+pub async fn register(username: String, email: String, password: String) -> Result<User, AppError> {
+    let (state, current) = access::caller_if_any().await?;
+    let username = username.trim().to_string();
+    let email = email.trim().to_string();
+    rules::username(&username)?;
+    rules::email(&email)?;
+    rules::password(&password)?;
+    let hash = hash_password(password).await?;
+    let row: Result<UserRow, sqlx::Error> = match current {
+        // A guest keeps their id, and so their sessions.
+        Some(me) if me.user.is_guest => {
+            sqlx::query_as(&format!(
+                "UPDATE users u SET username = $2, email = $3, password_hash = $4,
+                        is_guest = false, updated_at = now()
+                 WHERE id = $1 RETURNING {USER_COLUMNS}"
+            ))
+            .bind(me.id)
+            .bind(&username)
+            .bind(&email)
+            .bind(&hash)
+            .fetch_one(&state.pool)
+            .await
+        }
+        _ => {
+            sqlx::query_as(&format!(
+                "INSERT INTO users AS u (username, email, password_hash) VALUES ($1, $2, $3)
+                 RETURNING {USER_COLUMNS}"
+            ))
+            .bind(&username)
+            .bind(&email)
+            .bind(&hash)
+            .fetch_one(&state.pool)
+            .await
+        }
+    };
+    let row = row.map_err(|e| match constraint_of(&e) {
+        Some("users_username_key") => AppError::conflict("that username is taken"),
+        Some("users_email_key") => AppError::conflict("that email is already registered"),
+        _ => e.into(),
+    })?;
+    start_login(&state, row.id).await?;
+    tracing::info!(user = %row.username, "registered");
+    Ok(row.user())
+}
+
+pub async fn login(login: String, password: String) -> Result<User, AppError> {
+    let state = AppState::current()?;
+    let login = login.trim().to_string();
+    let address = client_address();
+    check_rate_limit(&state.pool, &login, &address).await?;
+    let found: Option<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, password_hash FROM users
+         WHERE NOT is_guest AND (lower(username) = lower($1) OR lower(email) = lower($1))",
+    )
+    .bind(&login)
+    .fetch_optional(&state.pool)
+    .await?;
+    let (id, hash) = found.map_or((None, None), |(id, hash)| (Some(id), hash));
+    let ok = verify_password(password, hash).await?;
+    let Some(id) = id.filter(|_| ok) else {
+        sqlx::query(
+            "WITH swept AS (DELETE FROM login_failures WHERE failed_at < now() - interval '1 day')
+             INSERT INTO login_failures (login, address) VALUES ($1, $2)",
+        )
+        .bind(&login)
+        .bind(&address)
+        .execute(&state.pool)
+        .await?;
+        return Err(AppError::unauthorized("wrong username, email or password"));
+    };
+    sqlx::query("DELETE FROM login_failures WHERE lower(login) = lower($1)")
+        .bind(&login)
+        .execute(&state.pool)
+        .await?;
+    start_login(&state, id).await?;
+    Ok(user_by_id(&state.pool, id).await?.user())
+}
+
+pub async fn user_by_id(pool: &PgPool, id: i64) -> Result<UserRow, AppError> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users u WHERE id = $1"))
+            .bind(id)
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Ends the request's login; its open sockets and streams close.
+pub async fn logout() -> Result<(), AppError> {
+    let state = AppState::current()?;
+    if let Some(token) = cookie_token() {
+        let hash = token_hash(&token);
+        let mut tx = state.pool.begin().await?;
+        sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1")
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
+        access::announce(&mut *tx, &access::Change::Token(hex::encode(&hash))).await?;
+        tx.commit().await?;
+    }
+    set_cookie(&state, "", 0);
+    Ok(())
+}
+
+pub async fn guest() -> Result<GuestStart, AppError> {
+    let state = AppState::current()?;
+    let mut suffix = [0u8; 6];
+    OsRng.fill_bytes(&mut suffix);
+    let mut tx = state.pool.begin().await?;
+    let row: UserRow = sqlx::query_as(&format!(
+        "INSERT INTO users AS u (username, is_guest) VALUES ($1, true) RETURNING {USER_COLUMNS}"
+    ))
+    .bind(format!("guest-{}", hex::encode(suffix)))
+    .fetch_one(&mut *tx)
+    .await?;
+    let session = sessions::create(&mut tx, row.id, "My first session", Language::Python).await?;
+    tx.commit().await?;
+    start_login(&state, row.id).await?;
+    Ok(GuestStart {
+        user: row.user(),
+        session,
+    })
+}
+
+pub async fn set_reviewer_level(level: i16) -> Result<User, AppError> {
+    let (state, me) = access::caller().await?;
+    if !(0..=2).contains(&level) {
+        return Err(AppError::invalid("the reviewer level is 0, 1 or 2"));
+    }
+    let row: UserRow = sqlx::query_as(&format!(
+        "UPDATE users u SET reviewer_level = $2, is_reviewer = $2 > 0, updated_at = now()
+         WHERE id = $1 RETURNING {USER_COLUMNS}"
+    ))
+    .bind(me.id)
+    .bind(level)
+    .fetch_one(&state.pool)
+    .await?;
+    Ok(row.user())
+}
+
+/// Creates a login session and sends its cookie.
+async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError> {
+    let mut raw = [0u8; 32];
+    OsRng.fill_bytes(&mut raw);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    sqlx::query(
+        "INSERT INTO auth_sessions (token_hash, user_id, expires_at)
+         VALUES ($1, $2, now() + make_interval(days => $3))",
+    )
+    .bind(token_hash(&token))
+    .bind(user_id)
+    .bind(SESSION_DAYS as i32)
+    .execute(&state.pool)
+    .await?;
+    set_cookie(state, &token, SESSION_DAYS * 86_400);
+    Ok(())
+}
+
+async fn check_rate_limit(pool: &PgPool, login: &str, address: &str) -> Result<(), AppError> {
+    // For each key: failures in the window, and seconds until the oldest leaves it.
+    let (by_login, login_wait, by_address, address_wait): (i64, Option<f64>, i64, Option<f64>) =
+        sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE lower(login) = lower($1)),
+                    extract(epoch FROM min(failed_at) FILTER (WHERE lower(login) = lower($1))
+                            + make_interval(secs => $3) - now())::float8,
+                    count(*) FILTER (WHERE address = $2),
+                    extract(epoch FROM min(failed_at) FILTER (WHERE address = $2)
+                            + make_interval(secs => $3) - now())::float8
+             FROM login_failures
+             WHERE failed_at > now() - make_interval(secs => $3)
+               AND (lower(login) = lower($1) OR address = $2)",
+        )
+        .bind(login)
+        .bind(address)
+        .bind(FAILURE_WINDOW_SECS as f64)
+        .fetch_one(pool)
+        .await?;
+    let wait = |w: Option<f64>| w.unwrap_or(1.0).ceil().max(1.0) as u64;
+    if by_login >= MAX_FAILURES_PER_LOGIN {
+        return Err(AppError::rate_limited(wait(login_wait)));
+    }
+    if by_address >= MAX_FAILURES_PER_ADDRESS {
+        return Err(AppError::rate_limited(wait(address_wait)));
+    }
+    Ok(())
+}
+
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)
+}
+
+/// Unknown users (no hash) cost a verification too, against a hash of a random
+/// password, so timing does not tell who has an account.
+async fn verify_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
+    static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut pw = [0u8; 16];
+        OsRng.fill_bytes(&mut pw);
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(&pw, &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    });
+    tokio::task::spawn_blocking(move || {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| DUMMY.clone());
+        let parsed = PasswordHash::new(&hash).map_err(AppError::internal)?;
+        let matches = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        Ok(known && matches)
+    })
+    .await
+    .map_err(AppError::internal)?
+}
+
+fn set_cookie(state: &AppState, token: &str, max_age: i64) {
+    let Some(res) = use_context::<ResponseOptions>() else {
+        return;
+    };
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie =
+        format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    if let Ok(v) = http::HeaderValue::from_str(&cookie) {
+        res.append_header(http::header::SET_COOKIE, v);
+    }
+}
+
+/// The peer address, for rate limiting.
+fn client_address() -> String {
+    use_context::<http::request::Parts>()
+        .and_then(|p| {
+            p.extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}

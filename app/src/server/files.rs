@@ -1,0 +1,361 @@
+//! Files and folders of a workspace, addressed by path. Every save names the hash
+//! it was based on; a save from a stale base is refused with 409 and the current
+//! version, never applied silently. Changes are mirrored into the session's
+//! sandbox and announced to its pages through the state's hooks, once committed.
+
+use super::access::Grant;
+use super::digest::sha256_hex;
+use super::state::{AppState, FileChange};
+use crate::error::constraint_of;
+use crate::paths;
+use crate::wire::files::{FileContent, ItemKind, Saved, TreeItem};
+use crate::AppError;
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+const TREE_COLUMNS: &str =
+    "full_path AS path, kind, size_bytes AS size, content_hash AS hash, version";
+
+pub fn no_file(path: &str) -> AppError {
+    AppError::not_found(format!("{path}: no such file or folder"))
+}
+
+/// Every file and folder of the session, sorted by path.
+pub async fn tree(pool: &PgPool, sid: i64) -> Result<Vec<TreeItem>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {TREE_COLUMNS} FROM workspace_items WHERE session_id = $1
+         ORDER BY full_path COLLATE \"C\""
+    ))
+    .bind(sid)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// The file at `path`; 422 for a folder.
+pub async fn current(pool: &PgPool, sid: i64, path: &str) -> Result<Option<FileContent>, AppError> {
+    // One read: folders come back with empty content and are refused here.
+    #[derive(sqlx::FromRow)]
+    struct Item {
+        kind: ItemKind,
+        #[sqlx(flatten)]
+        file: FileContent,
+    }
+    let item: Option<Item> = sqlx::query_as(
+        "SELECT kind, full_path AS path, COALESCE(content, '') AS content,
+                COALESCE(content_hash, '') AS hash, version, size_bytes AS size
+         FROM workspace_items WHERE session_id = $1 AND full_path = $2",
+    )
+    .bind(sid)
+    .bind(path)
+    .fetch_optional(pool)
+    .await?;
+    match item {
+        None => Ok(None),
+        Some(Item {
+            kind: ItemKind::Folder,
+            ..
+        }) => Err(AppError::invalid(format!("{path} is a folder"))),
+        Some(Item { file, .. }) => Ok(Some(file)),
+    }
+}
+
+/// The files among `paths`; missing paths and folders are left out.
+pub async fn contents(
+    pool: &PgPool,
+    sid: i64,
+    paths: &[String],
+) -> Result<Vec<FileContent>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT full_path AS path, content, content_hash AS hash, version, size_bytes AS size
+         FROM workspace_items
+         WHERE session_id = $1 AND kind = 'file' AND full_path = ANY($2)
+         ORDER BY full_path COLLATE \"C\"",
+    )
+    .bind(sid)
+    .bind(paths)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Refuses content over the per-file limit, or that would take the workspace over its limit.
+async fn check_size(
+    state: &AppState,
+    sid: i64,
+    replacing: Option<&str>,
+    size: usize,
+) -> Result<(), AppError> {
+    let s = &state.settings;
+    if size > s.max_file_bytes {
+        return Err(AppError::too_large(format!(
+            "a file may hold at most {} bytes; this one has {size}",
+            s.max_file_bytes
+        )));
+    }
+    let others: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(sum(size_bytes), 0)::int8 FROM workspace_items
+         WHERE session_id = $1 AND full_path IS DISTINCT FROM $2",
+    )
+    .bind(sid)
+    .bind(replacing)
+    .fetch_one(&state.pool)
+    .await?;
+    if others as usize + size > s.max_workspace_bytes {
+        return Err(AppError::too_large(format!(
+            "the workspace may hold at most {} bytes",
+            s.max_workspace_bytes
+        )));
+    }
+    Ok(())
+}
+
+fn taken(path: &str) -> impl Fn(sqlx::Error) -> AppError + '_ {
+    move |e| match constraint_of(&e) {
+        Some("workspace_items_name_key" | "workspace_items_path_key") => {
+            AppError::conflict(format!("{path} already exists"))
+        }
+        _ => e.into(),
+    }
+}
+
+pub async fn insert_file(
+    tx: &mut Transaction<'_, Postgres>,
+    sid: i64,
+    uuid: Uuid,
+    parent: Option<i64>,
+    path: &str,
+    content: &str,
+) -> Result<TreeItem, AppError> {
+    sqlx::query_as(&format!(
+        "INSERT INTO workspace_items
+             (session_id, session_uuid, parent_id, name, kind, content, content_hash, size_bytes, full_path)
+         VALUES ($1, $2, $3, $4, 'file', $5, $6, $7, $8) RETURNING {TREE_COLUMNS}"
+    ))
+    .bind(sid)
+    .bind(uuid)
+    .bind(parent)
+    .bind(paths::name(path))
+    .bind(content)
+    .bind(sha256_hex(content.as_bytes()))
+    .bind(content.len() as i64)
+    .bind(path)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(taken(path))
+}
+
+/// Inserts the folder `path` under `parent`; its id.
+pub async fn insert_folder(
+    tx: &mut Transaction<'_, Postgres>,
+    sid: i64,
+    uuid: Uuid,
+    parent: Option<i64>,
+    path: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO workspace_items (session_id, session_uuid, parent_id, name, kind, full_path)
+         VALUES ($1, $2, $3, $4, 'folder', $5) RETURNING id",
+    )
+    .bind(sid)
+    .bind(uuid)
+    .bind(parent)
+    .bind(paths::name(path))
+    .bind(path)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// The id of the folder that will hold `path`, creating missing folders on the way.
+async fn ensure_parents(
+    tx: &mut Transaction<'_, Postgres>,
+    sid: i64,
+    uuid: Uuid,
+    path: &str,
+) -> Result<Option<i64>, AppError> {
+    let Some(parent) = paths::parent(path) else {
+        return Ok(None);
+    };
+    let mut id = None;
+    let mut prefix = String::new();
+    for segment in parent.split('/') {
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        prefix.push_str(segment);
+        let found: Option<(i64, ItemKind)> = sqlx::query_as(
+            "SELECT id, kind FROM workspace_items WHERE session_id = $1 AND full_path = $2",
+        )
+        .bind(sid)
+        .bind(&prefix)
+        .fetch_optional(&mut **tx)
+        .await?;
+        id = Some(match found {
+            Some((fid, ItemKind::Folder)) => fid,
+            Some((_, ItemKind::File)) => {
+                return Err(AppError::conflict(format!(
+                    "{prefix} is a file, not a folder"
+                )))
+            }
+            None => insert_folder(tx, sid, uuid, id, &prefix)
+                .await
+                .map_err(taken(&prefix))?,
+        });
+    }
+    Ok(id)
+}
+
+pub async fn create(
+    state: &AppState,
+    g: &Grant,
+    path: &str,
+    kind: ItemKind,
+    content: Option<String>,
+) -> Result<TreeItem, AppError> {
+    let path = paths::validate(path)?;
+    if kind == ItemKind::Folder && content.is_some() {
+        return Err(AppError::invalid("a folder has no content"));
+    }
+    let content = content.unwrap_or_default();
+    check_size(state, g.session_id, None, content.len()).await?;
+    let mut tx = state.pool.begin().await?;
+    let parent = ensure_parents(&mut tx, g.session_id, g.session, &path).await?;
+    let item = match kind {
+        ItemKind::File => {
+            insert_file(&mut tx, g.session_id, g.session, parent, &path, &content).await?
+        }
+        ItemKind::Folder => {
+            insert_folder(&mut tx, g.session_id, g.session, parent, &path)
+                .await
+                .map_err(taken(&path))?;
+            TreeItem {
+                path: path.clone(),
+                kind,
+                size: 0,
+                hash: None,
+                version: 1,
+            }
+        }
+    };
+    tx.commit().await?;
+    let change = match kind {
+        ItemKind::File => FileChange::Written {
+            hash: sha256_hex(content.as_bytes()),
+            path,
+            content,
+        },
+        ItemKind::Folder => FileChange::Folder { path },
+    };
+    state.hooks.changed(g.session, change).await;
+    Ok(item)
+}
+
+pub async fn save(
+    state: &AppState,
+    g: &Grant,
+    path: &str,
+    content: String,
+    base_hash: &str,
+) -> Result<Saved, AppError> {
+    let path = paths::validate(path)?;
+    check_size(state, g.session_id, Some(&path), content.len()).await?;
+    // Compare-and-set in one statement: only a save based on the current hash lands.
+    let saved: Option<Saved> = sqlx::query_as(
+        "UPDATE workspace_items
+         SET content = $3, content_hash = $4, size_bytes = $5, version = version + 1, updated_at = now()
+         WHERE session_id = $1 AND full_path = $2 AND kind = 'file' AND content_hash = $6
+         RETURNING full_path AS path, content_hash AS hash, version",
+    )
+    .bind(g.session_id)
+    .bind(&path)
+    .bind(&content)
+    .bind(sha256_hex(content.as_bytes()))
+    .bind(content.len() as i64)
+    .bind(base_hash)
+    .fetch_optional(&state.pool)
+    .await?;
+    if let Some(saved) = saved {
+        let change = FileChange::Written {
+            path,
+            content,
+            hash: saved.hash.clone(),
+        };
+        state.hooks.changed(g.session, change).await;
+        return Ok(saved);
+    }
+    match current(&state.pool, g.session_id, &path).await? {
+        None => Err(no_file(&path)),
+        Some(now) => Err(AppError::stale(now)),
+    }
+}
+
+pub async fn move_item(
+    state: &AppState,
+    g: &Grant,
+    from: &str,
+    to: &str,
+) -> Result<TreeItem, AppError> {
+    let from = paths::validate(from)?;
+    let to = paths::validate(to)?;
+    if from == to {
+        return Err(AppError::invalid("the item is already there"));
+    }
+    if paths::is_within(&to, &from) {
+        return Err(AppError::invalid(format!("cannot move {from} into itself")));
+    }
+    let sid = g.session_id;
+    let mut tx = state.pool.begin().await?;
+    let exists: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM workspace_items WHERE session_id = $1 AND full_path = $2 FOR UPDATE",
+    )
+    .bind(sid)
+    .bind(&from)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (id,) = exists.ok_or_else(|| no_file(&from))?;
+    let parent = ensure_parents(&mut tx, sid, g.session, &to).await?;
+    let moved: TreeItem = sqlx::query_as(&format!(
+        "UPDATE workspace_items SET name = $3, parent_id = $4, full_path = $5, updated_at = now()
+         WHERE session_id = $1 AND id = $2 RETURNING {TREE_COLUMNS}"
+    ))
+    .bind(sid)
+    .bind(id)
+    .bind(paths::name(&to))
+    .bind(parent)
+    .bind(&to)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(taken(&to))?;
+    sqlx::query(
+        "UPDATE workspace_items SET full_path = $3 || substr(full_path, length($2) + 1)
+         WHERE session_id = $1 AND starts_with(full_path, $2 || '/')",
+    )
+    .bind(sid)
+    .bind(&from)
+    .bind(&to)
+    .execute(&mut *tx)
+    .await
+    .map_err(taken(&to))?;
+    tx.commit().await?;
+    state
+        .hooks
+        .changed(g.session, FileChange::Moved { from, to })
+        .await;
+    Ok(moved)
+}
+
+/// Deletes a file, or a folder with everything in it.
+pub async fn delete(state: &AppState, g: &Grant, path: &str) -> Result<(), AppError> {
+    let path = paths::validate(path)?;
+    let done = sqlx::query("DELETE FROM workspace_items WHERE session_id = $1 AND full_path = $2")
+        .bind(g.session_id)
+        .bind(&path)
+        .execute(&state.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(no_file(&path));
+    }
+    state
+        .hooks
+        .changed(g.session, FileChange::Deleted { path })
+        .await;
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! The server half of the API (compiled with `ssr`): who is calling and what they
+//! may do (`access`), and each domain's data access. The server functions in `api`
+//! and the server crate use these modules directly; none reaches into another
+//! domain's internals.
+
+pub mod access;
+pub mod auth;
+pub mod digest;
+pub mod files;
+pub mod history;
+pub mod sessions;
+pub mod sharing;
+pub mod state;

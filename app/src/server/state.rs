@@ -1,0 +1,63 @@
+//! Server-side state shared by the axum router and the server functions.
+
+use crate::AppError;
+use axum::extract::FromRef;
+use leptos::prelude::{use_context, LeptosOptions};
+use sqlx::PgPool;
+use std::{future::Future, pin::Pin, sync::Arc};
+use uuid::Uuid;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub leptos_options: LeptosOptions,
+    pub settings: Settings,
+    pub hooks: Arc<dyn WorkspaceHooks>,
+}
+
+/// The part of the server's configuration the API obeys.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub max_file_bytes: usize,
+    pub max_workspace_bytes: usize,
+    /// Mark login cookies `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// A change the API made to a session's files, once committed.
+#[derive(Debug, Clone)]
+pub enum FileChange {
+    Written {
+        path: String,
+        content: String,
+        hash: String,
+    },
+    Folder {
+        path: String,
+    },
+    Moved {
+        from: String,
+        to: String,
+    },
+    Deleted {
+        path: String,
+    },
+    SessionDeleted,
+}
+
+/// What the server does after the API changed a workspace: mirror it into the
+/// session's sandbox and tell the pages that have it open.
+pub trait WorkspaceHooks: Send + Sync {
+    fn changed(
+        &self,
+        session: Uuid,
+        change: FileChange,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+impl AppState {
+    /// The state, from the context the server provides to every server function.
+    pub fn current() -> Result<Self, AppError> {
+        use_context::<Self>().ok_or_else(|| AppError::internal("AppState missing from context"))
+    }
+}

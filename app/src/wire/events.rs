@@ -1,0 +1,20 @@
+//! The events stream of a session, `/events/{session}` (server-sent events, one
+//! JSON object per message): what open pages hear about.
+
+use super::access::Role;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// Files changed (by a terminal or another page); no paths: reload everything.
+    Tree { paths: Vec<String> },
+    /// A command ended in one of the session's terminals.
+    Command { exit_code: Option<i32> },
+    /// Who has access changed.
+    Sharing,
+    /// The listener's own role changed.
+    Role { role: Role },
+    /// The listener lost access; the stream ends after this.
+    Revoked { message: String },
+}

@@ -1,0 +1,111 @@
+//! Coding sessions: each one workspace with its own URL `/s/{uuid}`.
+
+use super::access::Role;
+use crate::AppError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "lowercase"))]
+pub enum Language {
+    #[default]
+    Python,
+    Javascript,
+    Typescript,
+    C,
+    Cpp,
+    Rust,
+    Java,
+    Go,
+    Bash,
+}
+
+impl Language {
+    pub const ALL: [Language; 9] = [
+        Self::Python,
+        Self::Javascript,
+        Self::Typescript,
+        Self::C,
+        Self::Cpp,
+        Self::Rust,
+        Self::Java,
+        Self::Go,
+        Self::Bash,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Python => "python",
+            Self::Javascript => "javascript",
+            Self::Typescript => "typescript",
+            Self::C => "c",
+            Self::Cpp => "cpp",
+            Self::Rust => "rust",
+            Self::Java => "java",
+            Self::Go => "go",
+            Self::Bash => "bash",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Python => "Python",
+            Self::Javascript => "JavaScript",
+            Self::Typescript => "TypeScript",
+            Self::C => "C",
+            Self::Cpp => "C++",
+            Self::Rust => "Rust",
+            Self::Java => "Java",
+            Self::Go => "Go",
+            Self::Bash => "Bash",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.id() == id)
+    }
+
+    /// The file a new session starts with.
+    pub fn starter(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Python => ("main.py", "print(\"Hello, world!\")\n"),
+            Self::Javascript => ("main.js", "console.log(\"Hello, world!\");\n"),
+            Self::Typescript => ("main.ts", "const greeting: string = \"Hello, world!\";\nconsole.log(greeting);\n"),
+            Self::C => ("main.c", "#include <stdio.h>\n\nint main(void) {\n    printf(\"Hello, world!\\n\");\n    return 0;\n}\n"),
+            Self::Cpp => ("main.cpp", "#include <iostream>\n\nint main() {\n    std::cout << \"Hello, world!\" << std::endl;\n}\n"),
+            Self::Rust => ("main.rs", "fn main() {\n    println!(\"Hello, world!\");\n}\n"),
+            Self::Java => ("Main.java", "public class Main {\n    public static void main(String[] args) {\n        System.out.println(\"Hello, world!\");\n    }\n}\n"),
+            Self::Go => ("main.go", "package main\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"Hello, world!\")\n}\n"),
+            Self::Bash => ("main.sh", "#!/usr/bin/env bash\necho \"Hello, world!\"\n"),
+        }
+    }
+}
+
+/// A session as its list and its page show it, for one viewer of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct CodeSession {
+    pub uuid: Uuid,
+    pub name: String,
+    pub language: Language,
+    pub created_at: DateTime<Utc>,
+    pub last_accessed_at: DateTime<Utc>,
+    /// The caller's role in it.
+    pub role: Role,
+    /// The owner's username.
+    pub owner: String,
+}
+
+/// A session name: trimmed, 1 to 100 characters, no control characters.
+pub fn validate_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "a session name has 1 to 100 characters and no control characters",
+        ));
+    }
+    Ok(name.to_string())
+}

@@ -1,0 +1,51 @@
+//! What the routes need besides the API's state, wired together once: the
+//! sandboxes, the news of each session, and the watches that close sockets and
+//! streams when access ends.
+
+use crate::access_watch::Watchers;
+use crate::news::News;
+use crate::runner::Runner;
+use crate::sandboxes::Sandboxes;
+use app::server::access::Change;
+use app::wire::events::Event;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Services {
+    pub pool: PgPool,
+    pub sandboxes: Arc<Sandboxes>,
+    pub news: Arc<News>,
+    pub watchers: Arc<Watchers>,
+}
+
+impl Services {
+    /// Sandboxes run by `runner`, and the following of access changes: a change of
+    /// a session's sharing is told to its pages, and its terminals whose openers
+    /// lost the right to run are closed.
+    pub fn start(
+        runner: Arc<dyn Runner>,
+        pool: PgPool,
+        max_file_bytes: usize,
+        idle: Duration,
+    ) -> Self {
+        let news = Arc::new(News::default());
+        let sandboxes = Sandboxes::new(runner, pool.clone(), news.clone(), max_file_bytes, idle);
+        let watchers = Watchers::new(pool.clone());
+        let (n, s) = (news.clone(), sandboxes.clone());
+        watchers.start(move |change| {
+            if let Change::Session(session) = *change {
+                n.tell(session, Event::Sharing);
+                let s = s.clone();
+                tokio::spawn(async move { s.close_revoked(session).await });
+            }
+        });
+        Self {
+            pool,
+            sandboxes,
+            news,
+            watchers,
+        }
+    }
+}
