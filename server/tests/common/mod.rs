@@ -447,3 +447,106 @@ pub async fn eventually(pool: &PgPool, query: &str, session: &str, want: Option<
     }
     panic!("{query}: wanted {want:?}, still {last:?}");
 }
+
+/// A page's events stream (`/events/{session}`), read in-process.
+pub struct Events {
+    body: axum::body::Body,
+    buf: String,
+}
+
+impl Events {
+    /// Opens the stream as `c`; the status if it was refused.
+    pub async fn open(c: &Client, session: &str) -> Result<Self, u16> {
+        let mut req = Request::get(format!("/events/{session}"));
+        if let Some(cookie) = &c.cookie {
+            req = req.header("cookie", cookie);
+        }
+        let res = c
+            .app
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .expect("router answers");
+        if res.status() != StatusCode::OK {
+            return Err(res.status().as_u16());
+        }
+        Ok(Self {
+            body: res.into_body(),
+            buf: String::new(),
+        })
+    }
+
+    /// The next event, or `None` once the stream has ended.
+    pub async fn next(&mut self) -> Option<serde_json::Value> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let message: String = self.buf.drain(..end + 2).collect();
+                let data: String = message
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(str::trim)
+                    .collect();
+                if !data.is_empty() {
+                    return Some(serde_json::from_str(&data).expect("JSON event"));
+                }
+                continue;
+            }
+            let frame = self.body.frame().await?.ok()?;
+            if let Ok(bytes) = frame.into_data() {
+                self.buf.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+
+    /// Waits (up to `secs`) for an event of `kind`, skipping others.
+    pub async fn expect(&mut self, kind: &str, secs: u64) -> serde_json::Value {
+        tokio::time::timeout(Duration::from_secs(secs), async {
+            loop {
+                match self.next().await {
+                    Some(e) if e["type"] == kind => return e,
+                    Some(_) => {}
+                    None => panic!("the stream ended before a {kind} event"),
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no {kind} event within {secs} s"))
+    }
+
+    /// Waits (up to `secs`) for the stream to end, returning what came before.
+    pub async fn ends(&mut self, secs: u64) -> Vec<serde_json::Value> {
+        tokio::time::timeout(Duration::from_secs(secs), async {
+            let mut seen = Vec::new();
+            while let Some(e) = self.next().await {
+                seen.push(e);
+            }
+            seen
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the stream did not end within {secs} s"))
+    }
+}
+
+impl Client {
+    /// Shares `session` with `user` as `role`, insisting on success.
+    pub async fn share(&mut self, session: &str, user: &str, role: &str) -> serde_json::Value {
+        self.ok(
+            "/api/sharing/set",
+            serde_json::json!({"session": session, "user": user, "role": role}),
+        )
+        .await
+    }
+}
+
+impl Term {
+    /// Waits (up to `secs`) for the socket to close, returning the control
+    /// messages it sent before.
+    pub async fn closes(&mut self, secs: u64) -> Vec<serde_json::Value> {
+        tokio::time::timeout(Duration::from_secs(secs), async {
+            while self.next().await.is_some() {}
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the socket stayed open {secs} s"));
+        std::mem::take(&mut self.controls)
+    }
+}

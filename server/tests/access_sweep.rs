@@ -1,0 +1,279 @@
+//! The access sweep. Every server function Leptos has registered, every route of
+//! the router that takes a session's id and every page is called as an anonymous
+//! visitor, as an unrelated user and as a viewer, with the ids of a real session
+//! of another user. Each answer must have the right status, hold none of that
+//! user's data unless the caller may read it, and leave their session as it was.
+//! A new endpoint without an access decision fails here; so does one whose
+//! arguments are missing from `ARGS` below (400), until they are added.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::{router, serve, Client, Reply};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use std::collections::BTreeSet;
+
+/// Functions anyone may call without signing in.
+const PUBLIC: [&str; 6] = [
+    "/api/auth/register",
+    "/api/auth/login",
+    "/api/auth/logout",
+    "/api/auth/me",
+    "/api/auth/guest",
+    "/api/health/info",
+];
+/// Functions about the caller's own account or sessions: they take no session
+/// of anyone else's. Every other function takes one and is held to 401/404/403.
+const OWN: [&str; 3] = [
+    "/api/sessions/list",
+    "/api/sessions/create",
+    "/api/auth/profile",
+];
+
+const SECRET_NAME: &str = "Quarterly plans 7f3a";
+const SECRET_FILE: &str = "payroll-9b2c.py";
+const SECRET_TEXT: &str = "SALARY_TABLE_4d1e";
+
+/// The victim's session, as it must stay.
+async fn snapshot(pool: &PgPool, session: &str) -> Value {
+    sqlx::query_scalar(
+        "SELECT json_build_object(
+            'session', (SELECT json_build_array(name, language, user_id) FROM code_sessions WHERE uuid = $1::uuid),
+            'files', (SELECT json_agg(json_build_array(full_path, kind, content_hash, version) ORDER BY full_path)
+                      FROM workspace_items WHERE session_uuid = $1::uuid),
+            'sharing', (SELECT json_agg(json_build_array(c.user_id, c.role) ORDER BY c.user_id)
+                        FROM session_collaborators c JOIN code_sessions s ON s.id = c.session_id
+                        WHERE s.uuid = $1::uuid),
+            'owner', (SELECT json_build_array(u.username, u.email, u.password_hash, u.reviewer_level)
+                      FROM users u JOIN code_sessions s ON s.user_id = u.id WHERE s.uuid = $1::uuid))",
+    )
+    .bind(session)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+fn leaks(body: &str) -> Option<&'static str> {
+    [SECRET_NAME, SECRET_FILE, SECRET_TEXT]
+        .into_iter()
+        .find(|s| body.contains(s))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Who {
+    Anonymous,
+    Stranger,
+    Viewer,
+}
+
+impl Who {
+    const ALL: [Who; 3] = [Who::Anonymous, Who::Stranger, Who::Viewer];
+
+    /// A fresh login each time: a call may sign the caller out or switch users.
+    async fn client(self, app: &axum::Router) -> Client {
+        let mut c = Client::new(app);
+        let name = match self {
+            Who::Anonymous => return c,
+            Who::Stranger => "mallory",
+            Who::Viewer => "vera",
+        };
+        c.ok(
+            "/api/auth/login",
+            json!({"login": name, "password": "correct horse"}),
+        )
+        .await;
+        c
+    }
+}
+
+async fn call(c: &mut Client, path: &str, method: &Method, args: &Value) -> Reply {
+    if method == Method::POST {
+        return c.post(path, args.clone()).await;
+    }
+    let mut req = Request::builder().method(method.clone()).uri(path);
+    if let Some(cookie) = &c.cookie {
+        req = req.header("cookie", cookie);
+    }
+    common::send(&c.app, req.body(Body::empty()).unwrap()).await
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
+    let app = router(pool.clone());
+    let mut alice = Client::register(&app, "alice").await;
+    let created = alice
+        .ok("/api/sessions/create", json!({"name": SECRET_NAME}))
+        .await;
+    let s = created["uuid"].as_str().unwrap().to_string();
+    alice
+        .ok(
+            "/api/files/create",
+            json!({"session": s, "path": SECRET_FILE, "kind": "file", "content": SECRET_TEXT}),
+        )
+        .await;
+    let main = alice
+        .ok("/api/files/read", json!({"session": s, "path": "main.py"}))
+        .await;
+    Client::register(&app, "mallory").await;
+    Client::register(&app, "vera").await;
+    alice.share(&s, "vera", "viewer").await;
+    let before = snapshot(&pool, &s).await;
+
+    // Every argument any function takes, valid for the victim's session: a
+    // function that forgot its access decision would do its work and be caught.
+    let args = json!({
+        "session": s, "path": "main.py", "paths": ["main.py", SECRET_FILE],
+        "content": "overwritten", "base_hash": main["hash"], "kind": "file",
+        "from": "main.py", "to": "moved.py", "name": "renamed", "language": "python",
+        "limit": 10, "user": "mallory", "role": "admin",
+        "username": "sweeper", "email": "sweeper@example.com", "password": "not the password",
+        "login": "alice", "reviewer_level": 1,
+    });
+
+    let functions: BTreeSet<(String, String)> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, method)| (path.to_string(), method.to_string()))
+        .collect();
+    assert!(functions.len() >= 20, "the registry: {functions:?}");
+    let mut checked = 0;
+    for (path, method) in &functions {
+        let method: Method = method.parse().unwrap();
+        for who in Who::ALL {
+            let mut c = who.client(&app).await;
+            let r = call(&mut c, path, &method, &args).await;
+            let what = format!("{path} as {who:?}: {} {}", r.status, r.body);
+            assert!(
+                r.status != StatusCode::BAD_REQUEST,
+                "{what}: add its arguments to ARGS"
+            );
+            assert!(!r.status.is_server_error(), "{what}");
+            let public = PUBLIC.contains(&path.as_str());
+            let own = OWN.contains(&path.as_str());
+            match who {
+                Who::Anonymous if !public => {
+                    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}")
+                }
+                Who::Stranger if !public && !own => {
+                    assert_eq!(r.status, StatusCode::NOT_FOUND, "{what}");
+                    assert_eq!(r.json()["message"], "no such session", "{what}");
+                }
+                Who::Viewer if !public && !own => assert!(
+                    [StatusCode::OK, StatusCode::FORBIDDEN].contains(&r.status),
+                    "{what}"
+                ),
+                _ => {}
+            }
+            // A viewer may read the session, wherever it shows.
+            if who != Who::Viewer {
+                assert_eq!(leaks(&r.body), None, "{what}");
+            }
+            assert_eq!(
+                snapshot(&pool, &s).await,
+                before,
+                "{what} changed the session"
+            );
+            checked += 1;
+        }
+    }
+
+    // The routes outside the server functions that take a session's id, over a
+    // real socket (a WebSocket handshake; a stream answers it with its status).
+    let addr = serve(app.clone()).await;
+    for (route, _) in server::routes::session_routes() {
+        let uri = route.replace("{session}", &s);
+        for who in Who::ALL {
+            let c = who.client(&app).await;
+            let status = handshake(addr, &uri, c.cookie.as_deref()).await;
+            let what = format!("{uri} as {who:?}: {status}");
+            let want: &[u16] = match who {
+                Who::Anonymous => &[401],
+                Who::Stranger => &[404],
+                // A viewer reads the stream but opens no terminal.
+                Who::Viewer if route.starts_with("/ws/terminal") => &[403],
+                Who::Viewer => &[200],
+            };
+            assert!(want.contains(&status), "{what}");
+            checked += 1;
+        }
+    }
+
+    // Pages: the session's own page and every other.
+    for listing in leptos_axum::generate_route_list(app::App) {
+        let uri = fill(listing.path(), &s);
+        for who in Who::ALL {
+            let c = who.client(&app).await;
+            let mut req = Request::get(&uri);
+            if let Some(cookie) = &c.cookie {
+                req = req.header("cookie", cookie);
+            }
+            let r = common::send(&app, req.body(Body::empty()).unwrap()).await;
+            let what = format!("page {uri} as {who:?}: {}", r.status);
+            if uri.contains(&s) {
+                let want = match who {
+                    Who::Anonymous => StatusCode::UNAUTHORIZED,
+                    Who::Stranger => StatusCode::NOT_FOUND,
+                    Who::Viewer => StatusCode::OK,
+                };
+                assert_eq!(r.status, want, "{what}");
+            }
+            if who != Who::Viewer {
+                assert_eq!(leaks(&r.body), None, "{what}");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(snapshot(&pool, &s).await, before);
+    println!("{checked} calls checked");
+}
+
+/// A route's path with every parameter set to `id`.
+fn fill(path: &str, id: &str) -> String {
+    path.split('/')
+        .map(|seg| {
+            if seg.starts_with(':') || seg.starts_with('{') {
+                id
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The status a WebSocket handshake on `uri` gets (101 when accepted).
+async fn handshake(addr: std::net::SocketAddr, uri: &str, cookie: Option<&str>) -> u16 {
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Error};
+    let mut req = format!("ws://{addr}{uri}").into_client_request().unwrap();
+    if let Some(c) = cookie {
+        req.headers_mut().insert("cookie", c.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok(_) => 101,
+        Err(Error::Http(res)) => res.status().as_u16(),
+        Err(e) => panic!("{uri}: {e}"),
+    }
+}
+
+#[test]
+fn every_route_parameter_is_filled() {
+    assert_eq!(fill("/s/:uuid", "X"), "/s/X");
+    assert_eq!(fill("/ws/terminal/{session}", "X"), "/ws/terminal/X");
+}
+
+// The sweep must not pass by calling nothing.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_registry_holds_every_domain(pool: PgPool) {
+    let _ = router(pool);
+    let paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p.to_string())
+        .collect();
+    for domain in ["auth", "sessions", "files", "sharing", "terminal", "health"] {
+        assert!(
+            paths
+                .iter()
+                .any(|p| p.starts_with(&format!("/api/{domain}/"))),
+            "{domain} missing from {paths:?}"
+        );
+    }
+}
