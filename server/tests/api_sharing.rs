@@ -20,7 +20,7 @@ async fn setup(pool: &PgPool) -> (axum::Router, Client, String, Client, Client, 
 
 #[sqlx::test(migrations = "../migrations")]
 async fn shared_sessions_are_listed_with_role_and_owner(pool: PgPool) {
-    let (_, mut alice, s, mut bob, mut carol, _) = setup(&pool).await;
+    let (_, mut alice, s, mut bob, _, _) = setup(&pool).await;
     alice.share(&s, "bob", "viewer").await;
     // By email, in any case.
     let list = alice.share(&s, "Carol@Example.com", "editor").await;
@@ -52,7 +52,6 @@ async fn shared_sessions_are_listed_with_role_and_owner(pool: PgPool) {
     alice.share(&s, "bob", "editor").await;
     let opened = bob.ok("/api/sessions/open", json!({"session": s})).await;
     assert_eq!(opened["role"], "editor");
-    let _ = carol;
 }
 
 #[sqlx::test(migrations = "../migrations")]
