@@ -23,3 +23,26 @@ export async function typeInEditor(page: Page, text: string) {
   await page.keyboard.press("ControlOrMeta+End");
   await page.keyboard.type(text);
 }
+
+// Clicks before hydration would do nothing: wait for the bundle to take over.
+export async function open(page: Page, url: string) {
+  await page.goto(url);
+  await page.locator("body[data-hydrated]").waitFor();
+}
+
+export async function reload(page: Page) {
+  await page.reload();
+  await page.locator("body[data-hydrated]").waitFor();
+}
+
+export const unique = () => `u${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+
+// Registers and signs in through the form.
+export async function register(page: Page, name: string) {
+  await open(page, "/register");
+  await page.locator("input[name=username]").fill(name);
+  await page.locator("input[name=email]").fill(`${name}@example.com`);
+  await page.locator("input[name=password]").fill("correct horse");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.locator("#current-user")).toHaveText(name);
+}

@@ -1,29 +1,7 @@
 import { expect, Page, test } from "@playwright/test";
-import { row, typeInEditor } from "./helpers";
+import { open, register, reload, row, typeInEditor, unique } from "./helpers";
 
 // Accounts, sessions, the file tree and the Monaco editor, as a user drives them.
-
-// Clicks before hydration would do nothing: wait for the bundle to take over.
-async function open(page: Page, url: string) {
-  await page.goto(url);
-  await page.locator("body[data-hydrated]").waitFor();
-}
-
-async function reload(page: Page) {
-  await page.reload();
-  await page.locator("body[data-hydrated]").waitFor();
-}
-
-const unique = () => `u${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
-
-async function register(page: Page, name: string) {
-  await open(page, "/register");
-  await page.locator("input[name=username]").fill(name);
-  await page.locator("input[name=email]").fill(`${name}@example.com`);
-  await page.locator("input[name=password]").fill("correct horse");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.locator("#current-user")).toHaveText(name);
-}
 
 async function answerDialog(page: Page, text: string, button: string) {
   const dialog = page.getByRole("dialog");

@@ -3,7 +3,7 @@
 
 #[cfg(feature = "hydrate")]
 mod imp {
-    use super::super::{monaco, workspace::Ws};
+    use super::super::monaco;
     use std::cell::RefCell;
     use wasm_bindgen::prelude::*;
 
@@ -17,12 +17,21 @@ mod imp {
         static EDITOR: RefCell<Option<Editor>> = const { RefCell::new(None) };
         /// Files opened before Monaco finished loading: shown once it has.
         static PENDING: RefCell<Option<(String, Option<String>)>> = const { RefCell::new(None) };
+        /// Read-only asked for before Monaco finished loading.
+        static READ_ONLY: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+
     }
 
-    pub async fn mount(element: web_sys::HtmlElement, ws: Ws) -> Result<(), String> {
+    /// Loads Monaco and makes the editor in `element`; `on_save` runs on Ctrl/Cmd+S,
+    /// `on_change(path)` on every edit.
+    pub async fn mount(
+        element: web_sys::HtmlElement,
+        on_save: impl Fn() + 'static,
+        on_change: impl Fn(String) + 'static,
+    ) -> Result<(), String> {
         monaco::load().await?;
-        let on_save = Closure::<dyn FnMut()>::new(move || ws.save_active());
-        let on_change = Closure::<dyn FnMut(String)>::new(move |path: String| ws.edited(&path));
+        let on_save = Closure::<dyn FnMut()>::new(on_save);
+        let on_change = Closure::<dyn FnMut(String)>::new(on_change);
         let handle = monaco::create_editor(&element, &on_save, &on_change);
         EDITOR.with_borrow_mut(|e| {
             *e = Some(Editor {
@@ -34,7 +43,20 @@ mod imp {
         if let Some((path, content)) = PENDING.take() {
             show(&path, content.as_deref());
         }
+        if let Some(read_only) = READ_ONLY.get() {
+            set_read_only(read_only);
+        }
         Ok(())
+    }
+
+    /// Whether the editor refuses typing (a viewer's).
+    pub fn set_read_only(read_only: bool) {
+        READ_ONLY.set(Some(read_only));
+        EDITOR.with_borrow(|e| {
+            if let Some(e) = e {
+                monaco::set_read_only(&e.handle, read_only);
+            }
+        });
     }
 
     pub fn unmount() {

@@ -3,6 +3,7 @@
 use super::terminal::{run_command, use_terms};
 use super::workspace::{use_ws, Conflict};
 use crate::paths;
+use crate::wire::access::Capability;
 use leptos::prelude::*;
 
 #[component]
@@ -15,17 +16,22 @@ pub fn EditorArea() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(el) = host.get() {
             leptos::task::spawn_local(async move {
-                if let Err(e) = super::bridge::mount(el.into(), ws).await {
+                let on_save = move || ws.save_active();
+                let on_change = move |path: String| ws.tabs.edited(&path);
+                if let Err(e) = super::bridge::mount(el.into(), on_save, on_change).await {
                     load_error.set(Some(e));
                 }
             });
         }
     });
+    // A viewer's editor takes no typing; the save key says why.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| super::bridge::set_read_only(!ws.can(Capability::Write)));
     #[cfg(feature = "hydrate")]
     {
         // Closing or reloading the tab with unsaved edits asks first.
         let guard = window_event_listener(leptos::ev::beforeunload, move |ev| {
-            if ws.tabs.with_untracked(|t| t.iter().any(|t| t.dirty)) {
+            if ws.tabs.open.with_untracked(|t| t.iter().any(|t| t.dirty)) {
                 ev.prevent_default();
             }
         });
@@ -36,19 +42,20 @@ pub fn EditorArea() -> impl IntoView {
     }
     let tabs = move || {
         ws.tabs
+            .open
             .get()
             .into_iter()
             .map(|tab| {
                 let (p1, p2, p3) = (tab.path.clone(), tab.path.clone(), tab.path.clone());
-                let unsynced = ws.is_unsynced(&tab.path);
+                let unsynced = ws.copy.is_unsynced(&tab.path);
                 let active =
-                    Memo::new(move |_| ws.active.with(|a| a.as_deref() == Some(p1.as_str())));
+                    Memo::new(move |_| ws.tabs.active.with(|a| a.as_deref() == Some(p1.as_str())));
                 view! {
                     <div class="tab" class:active=active class:dirty=tab.dirty class:unsynced=unsynced
                         role="tab" aria-selected=move || active.get().to_string()
                         title=if unsynced { format!("{} (saved on this device, not yet on the server)", tab.path) } else { tab.path.clone() }
                         data-path=tab.path.clone()>
-                        <button class="tab-label" on:click=move |_| ws.activate(&p2)>
+                        <button class="tab-label" on:click=move |_| ws.tabs.activate(&p2)>
                             {paths::name(&tab.path).to_string()}
                             {unsynced.then_some(view! { <span class="unsynced-mark">"⇡"</span> })}
                         </button>
@@ -65,9 +72,9 @@ pub fn EditorArea() -> impl IntoView {
         <div class="editor-pane">
             <div class="tabs-bar">
                 <div class="tabs" role="tablist">{tabs}</div>
-                {move || ws.active.get().and_then(|path| {
+                {move || ws.tabs.active.get().and_then(|path| {
                     let (line, tool) = run_command(&path)?;
-                    let terms = terms?;
+                    let terms = terms.filter(|_| ws.can(Capability::Run))?;
                     let run = move |_| {
                         let line = line.clone();
                         leptos::task::spawn_local(async move {
@@ -85,16 +92,27 @@ pub fn EditorArea() -> impl IntoView {
                     })
                 })}
             </div>
+            <Show when=move || !ws.can(Capability::Write)>
+                <div class="read-only-bar" id="read-only" role="status">
+                    {move || format!("Read-only: you are {} of this session", ws.role.get().with_article())}
+                </div>
+            </Show>
             <div class="editor-host" node_ref=host>
-                <Show when=move || ws.active.get().is_none()>
+
+                <Show when=move || ws.tabs.active.get().is_none()>
                     <div class="editor-empty">
                         {move || load_error.get().unwrap_or_else(|| {
-                            "Open a file from the explorer. Ctrl+S saves.".to_string()
+                            if ws.can(Capability::Write) {
+                                "Open a file from the explorer. Ctrl+S saves.".to_string()
+                            } else {
+                                format!("Open a file from the explorer to read it: you are {} of this session.", ws.role.get().with_article())
+                            }
                         })}
                     </div>
                 </Show>
             </div>
-            {move || ws.conflict.get().map(|c| view! { <ConflictDialog conflict=c /> })}
+            {move || ws.tabs.conflict.get().map(|c| view! { <ConflictDialog conflict=c /> })}
+
         </div>
     }
 }

@@ -46,6 +46,7 @@ pub fn IdeLayout(
                 </button>
                 <a class="brand" href="/">"WebIDE"</a>
                 <span class="topbar-title">{title}</span>
+                {use_context::<Ws>().map(|_| view! { <super::share::ShareButton /> }.into_any())}
                 {terms.map(|t| view! {
                     <button class="link-button" id="toggle-panel" title="Show or hide the terminal (Ctrl+`)"
                         aria-expanded=move || t.open.get().to_string() on:click=move |_| t.toggle()>
@@ -154,14 +155,14 @@ fn StatusBar() -> impl IntoView {
         <footer class="statusbar">
             {ws.map(|ws| view! {
                 <span id="save-status" class="status">
-                    {move || match ws.unsaved() {
+                    {move || match ws.tabs.unsaved() {
                         0 => "All changes saved".to_string(),
                         1 => "1 unsaved file".to_string(),
                         n => format!("{n} unsaved files"),
                     }}
                 </span>
-                <span id="sync-status" class="status warn" hidden=move || ws.unsynced.with(|u| u.is_empty())>
-                    {move || match ws.unsynced.with(|u| u.len()) {
+                <span id="sync-status" class="status warn" hidden=move || ws.copy.unsynced.with(|u| u.is_empty())>
+                    {move || match ws.copy.unsynced.with(|u| u.len()) {
                         1 => "⇡ 1 file not yet on the server".to_string(),
                         n => format!("⇡ {n} files not yet on the server"),
                     }}
@@ -179,9 +180,9 @@ fn StatusBar() -> impl IntoView {
             </Transition>
             {ws.map(|ws| view! {
                 <span id="offline-copy" class="status"
-                    data-ready=move || (ws.kept.get() && ws.page_kept.get()).to_string()
+                    data-ready=move || (ws.copy.kept.get() && ws.copy.page_kept.get()).to_string()
                     title="This session opens and its files can be read and edited without a connection">
-                    {move || (ws.kept.get() && ws.page_kept.get()).then_some("available offline")}
+                    {move || (ws.copy.kept.get() && ws.copy.page_kept.get()).then_some("available offline")}
                 </span>
             })}
             <span id="connection" class="status" class:error=move || !online() data-online=move || online().to_string()>

@@ -1,11 +1,14 @@
 //! Follows the server's news for the open session (`/events/{session}`, server-
 //! sent events): files changed by a terminal or another page reload the tree and
-//! the tabs without edits; a finished command reloads the history.
+//! the tabs without edits; a finished command reloads the history; a change of
+//! who has access, or of the user's own role, shows at once; losing access ends
+//! the page's work on the session.
 
 use super::{terminal::Terms, workspace::Ws};
 
 #[cfg(feature = "hydrate")]
 pub fn follow(ws: Ws, terms: Option<Terms>) {
+    use crate::wire::events::Event;
     use leptos::prelude::*;
     use std::time::Duration;
     use wasm_bindgen::{prelude::Closure, JsCast};
@@ -15,16 +18,17 @@ pub fn follow(ws: Ws, terms: Option<Terms>) {
     };
     // A burst of changes is one reload.
     let due = StoredValue::new(false);
+    let closer = source.clone();
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             let Some(text) = ev.data().as_string() else {
                 return;
             };
-            let Ok(msg) = serde_json::from_str::<serde_json::Value>(&text) else {
+            let Ok(event) = serde_json::from_str::<Event>(&text) else {
                 return;
             };
-            match msg["type"].as_str() {
-                Some("tree") if !due.get_value() => {
+            match event {
+                Event::Tree { .. } if !due.get_value() => {
                     due.set_value(true);
                     set_timeout(
                         move || {
@@ -34,12 +38,25 @@ pub fn follow(ws: Ws, terms: Option<Terms>) {
                         Duration::from_millis(100),
                     );
                 }
-                Some("command") => {
+                Event::Tree { .. } => {}
+                Event::Command { .. } => {
                     if let Some(t) = terms {
                         t.commands.update(|n| *n += 1);
                     }
                 }
-                _ => {}
+                Event::Sharing => ws.sharing.update(|n| *n += 1),
+                Event::Role { role } => {
+                    ws.role.set(role);
+                    ws.tell(format!(
+                        "You are now {} of this session",
+                        role.with_article()
+                    ));
+                }
+                Event::Revoked { message } => {
+                    // No reconnecting: the server would refuse it.
+                    closer.close();
+                    ws.revoked.set(Some(message));
+                }
             }
         });
     source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -14,6 +14,7 @@ mod offline;
 mod pages;
 mod profile;
 mod session_list;
+mod share;
 mod terminal;
 mod tree;
 mod workspace;

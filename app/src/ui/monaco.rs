@@ -19,6 +19,9 @@ extern "C" {
     #[wasm_bindgen(js_name = disposeEditor)]
     pub fn dispose_editor(editor: &JsValue);
 
+    #[wasm_bindgen(js_name = setReadOnly)]
+    pub fn set_read_only(editor: &JsValue, read_only: bool);
+
     #[wasm_bindgen(js_name = showFile)]
     pub fn show_file(editor: &JsValue, path: &str, content: &str);
 

@@ -1,14 +1,15 @@
 //! Working without the server. For every page: whether the server can be reached,
 //! and the service worker (`/sw.js`) that keeps the app. For a session page: this
 //! browser's copy of its files, kept up to date while online; files opened from it
-//! while offline; saves kept on the device and sent, in order and through the same
-//! conflict check as any save, once the server answers again.
+//! while offline; saves kept on the device until the server answers again (the
+//! page sends them through its usual save path, see `workspace::saving`).
 
-use super::workspace::Ws;
 use crate::api::files;
-use crate::wire::files::FileContent;
+use crate::wire::files::{FileContent, TreeItem};
 use crate::{AppError, ErrorCode};
 use leptos::prelude::*;
+use std::collections::HashSet;
+use uuid::Uuid;
 
 #[derive(Clone, Copy)]
 pub struct Connection {
@@ -59,83 +60,118 @@ pub fn needs_server(what: &str) -> AppError {
     )
 }
 
-/// Opens `path`: a save still waiting to be sent shows as it was kept (based on
-/// the version it was made from); otherwise the server's version or, when the
-/// server cannot be reached, this browser's copy.
-pub async fn read(ws: Ws, path: &str) -> Result<FileContent, AppError> {
-    #[cfg(feature = "hydrate")]
-    if let Some(p) = imp::waiting(ws.session, path).await {
-        let size = p.content.len() as i64;
-        let file = FileContent {
-            path: p.path,
-            content: p.content,
-            hash: p.base,
-            version: 0,
-            size,
-        };
-        return Ok(file);
-    }
-    match files::read(ws.session, path.to_string()).await {
-        Err(e) if e.error == ErrorCode::Unreachable => {
-            ws.conn.lost();
-            #[cfg(feature = "hydrate")]
-            if let Some(file) = imp::kept_file(ws.session, path).await {
-                return Ok(file);
-            }
-            Err(AppError::new(
-                ErrorCode::Unreachable,
-                format!("You are offline and {path} has no copy on this device yet: it opens once the connection is back."),
-            ))
+/// This browser's copy of one session: the saves waiting to be sent, and whether
+/// the copy and the page are kept for offline use.
+#[derive(Clone, Copy)]
+pub struct OfflineCopy {
+    pub session: Uuid,
+    conn: Connection,
+    /// Files whose last save is kept on this device, not yet on the server.
+    pub unsynced: RwSignal<HashSet<String>>,
+    /// The copy of the files is complete and current: the session opens offline as it is now.
+    pub kept: RwSignal<bool>,
+    /// The service worker holds this page and the app: it reloads offline.
+    pub page_kept: RwSignal<bool>,
+}
+
+impl OfflineCopy {
+    pub fn new(session: Uuid, conn: Connection) -> Self {
+        Self {
+            session,
+            conn,
+            unsynced: RwSignal::new(HashSet::new()),
+            kept: RwSignal::new(false),
+            page_kept: RwSignal::new(false),
         }
-        r => r,
     }
-}
 
-/// Keeps a save the server could not be reached for; it is sent on reconnect.
-pub async fn keep(ws: Ws, path: &str, content: &str, base: &str) -> Result<(), AppError> {
-    ws.conn.lost();
-    #[cfg(feature = "hydrate")]
-    {
-        super::local_store::enqueue(ws.session, path, content, base)
-            .await
-            .map_err(|m| AppError::new(ErrorCode::Internal, m))?;
-        ws.unsynced.update(|u| {
-            u.insert(path.to_string());
+    /// Whether a save of `path` waits on this device (tracked).
+    pub fn is_unsynced(&self, path: &str) -> bool {
+        self.unsynced.with(|u| u.contains(path))
+    }
+
+    /// The same, for event handlers (untracked).
+    pub fn waits(&self, path: &str) -> bool {
+        self.unsynced.with_untracked(|u| u.contains(path))
+    }
+
+    /// Opens `path`: a save still waiting to be sent shows as it was kept (based
+    /// on the version it was made from); otherwise the server's version or, when
+    /// the server cannot be reached, this browser's copy.
+    pub async fn read(&self, path: &str) -> Result<FileContent, AppError> {
+        #[cfg(feature = "hydrate")]
+        if let Ok(Some(p)) = super::local_store::waiting(self.session, path).await {
+            let size = p.content.len() as i64;
+            let file = FileContent {
+                path: p.path,
+                content: p.content,
+                hash: p.base,
+                version: 0,
+                size,
+            };
+            return Ok(file);
+        }
+        match files::read(self.session, path.to_string()).await {
+            Err(e) if e.error == ErrorCode::Unreachable => {
+                self.conn.lost();
+                #[cfg(feature = "hydrate")]
+                if let Ok(Some(file)) = super::local_store::file(self.session, path).await {
+                    return Ok(file);
+                }
+                Err(AppError::new(
+                    ErrorCode::Unreachable,
+                    format!("You are offline and {path} has no copy on this device yet: it opens once the connection is back."),
+                ))
+            }
+            r => r,
+        }
+    }
+
+    /// Keeps a save the server could not be reached for; it is sent on reconnect.
+    pub async fn keep(&self, path: &str, content: &str, base: &str) -> Result<(), AppError> {
+        self.conn.lost();
+        #[cfg(feature = "hydrate")]
+        {
+            super::local_store::enqueue(self.session, path, content, base)
+                .await
+                .map_err(|m| AppError::new(ErrorCode::Internal, m))?;
+            self.unsynced.update(|u| {
+                u.insert(path.to_string());
+            });
+            Ok(())
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = (content, base);
+            Err(needs_server(&format!("saving {path}")))
+        }
+    }
+
+    /// `path` reached the server, or the user settled its conflict: it waits no
+    /// more. Whether it had been waiting (what else waits may go now).
+    pub async fn settled(&self, path: &str) -> bool {
+        if !self.waits(path) {
+            return false;
+        }
+        #[cfg(feature = "hydrate")]
+        if let Err(e) = super::local_store::dequeue(self.session, path).await {
+            leptos::logging::warn!("{e}");
+        }
+        self.unsynced.update(|u| {
+            u.remove(path);
         });
-        Ok(())
+        true
     }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = (content, base);
-        Err(needs_server(&format!("saving {path}")))
-    }
-}
 
-/// `path` reached the server, or the user settled its conflict: it waits no more,
-/// and what else waits is sent.
-pub async fn settled(ws: Ws, path: &str) {
-    if !ws.unsynced.with_untracked(|u| u.contains(path)) {
-        return;
+    /// Starts keeping the session page's copy of `tree`, from the page's own
+    /// component. `back(catch_up)` runs whenever the page is online again, after
+    /// it has started; `catch_up` says whether it had been offline meanwhile.
+    pub fn follow(&self, tree: RwSignal<Vec<TreeItem>>, back: impl Fn(bool) + Clone + 'static) {
+        #[cfg(feature = "hydrate")]
+        imp::follow(*self, tree, back);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (tree, back);
     }
-    #[cfg(feature = "hydrate")]
-    if let Err(e) = super::local_store::dequeue(ws.session, path).await {
-        leptos::logging::warn!("{e}");
-    }
-    ws.unsynced.update(|u| {
-        u.remove(path);
-    });
-    #[cfg(feature = "hydrate")]
-    if ws.conn.online_now() {
-        leptos::task::spawn_local(imp::flush(ws));
-    }
-}
-
-/// Starts keeping the session page's copy, from the page's own component.
-pub fn follow(ws: Ws) {
-    #[cfg(feature = "hydrate")]
-    imp::follow(ws);
-    #[cfg(not(feature = "hydrate"))]
-    let _ = ws;
 }
 
 #[cfg(feature = "hydrate")]
@@ -143,17 +179,15 @@ pub use imp::{forget, waiting_saves};
 
 #[cfg(feature = "hydrate")]
 mod imp {
-    use super::{Connection, Ws};
+    use super::{Connection, OfflineCopy};
     use crate::api::{files, health::health_info};
-    use crate::ui::{local_store, use_user, workspace::Saving};
-    use crate::wire::files::{FileContent, ItemKind, TreeItem, MAX_READ_MANY};
+    use crate::ui::{local_store, use_user};
+    use crate::wire::files::{ItemKind, TreeItem, MAX_READ_MANY};
     use leptos::logging::warn;
     use leptos::prelude::*;
     use leptos::task::spawn_local;
-    use std::cell::Cell;
     use std::collections::HashMap;
     use std::time::Duration;
-    use uuid::Uuid;
     use wasm_bindgen::prelude::*;
 
     #[wasm_bindgen(module = "/src/ui/js/offline.js")]
@@ -229,41 +263,39 @@ mod imp {
         local_store::queued().await.unwrap_or(0)
     }
 
-    pub async fn waiting(session: Uuid, path: &str) -> Option<local_store::Pending> {
-        local_store::waiting(session, path).await.ok().flatten()
+    impl OfflineCopy {
+        /// The saves waiting to be sent, oldest first.
+        pub async fn waiting(&self) -> Vec<local_store::Pending> {
+            local_store::queue(self.session).await.unwrap_or_default()
+        }
     }
 
-    pub async fn kept_file(session: Uuid, path: &str) -> Option<FileContent> {
-        local_store::file(session, path).await.ok().flatten()
-    }
-
-    pub fn follow(ws: Ws) {
+    pub fn follow(
+        copy: OfflineCopy,
+        tree: RwSignal<Vec<TreeItem>>,
+        back: impl Fn(bool) + Clone + 'static,
+    ) {
+        let conn = copy.conn;
         let started = RwSignal::new(false);
         let begun = StoredValue::new(false);
         Effect::new(move |_| {
-            if ws.conn.owner.with(Option::is_none) || begun.get_value() {
+            if conn.owner.with(Option::is_none) || begun.get_value() {
                 return;
             }
             begun.set_value(true);
-            spawn_local(start(ws, started));
+            spawn_local(start(copy, tree, started));
         });
         // Back online: what waits is sent, then, if the page has been offline, it
         // catches up with the server (a page loaded online has the server's tree).
         let been_offline = StoredValue::new(false);
         Effect::new(move |was: Option<bool>| {
-            let online = ws.conn.online();
+            let online = conn.online();
             if !online {
                 been_offline.set_value(true);
             }
             let now = started.get() && online;
             if now && was != Some(true) {
-                let catch_up = been_offline.get_value();
-                spawn_local(async move {
-                    flush(ws).await;
-                    if catch_up {
-                        ws.reload_from_server();
-                    }
-                });
+                back(been_offline.get_value());
             }
             now
         });
@@ -271,27 +303,27 @@ mod imp {
         let copying = StoredValue::new(false);
         let again = StoredValue::new(false);
         Effect::new(move |_| {
-            let tree = ws.tree.get();
-            if !(started.get() && ws.conn.online()) {
+            let items = tree.get();
+            if !(started.get() && conn.online()) {
                 return;
             }
             if copying.get_value() {
                 return again.set_value(true);
             }
             copying.set_value(true);
-            ws.kept.set(false);
+            copy.kept.set(false);
             spawn_local(async move {
-                let mut tree = tree;
+                let mut items = items;
                 let done = loop {
-                    let done = copy(ws, tree).await;
+                    let done = mirror(copy, items).await;
                     if !again.get_value() {
                         break done;
                     }
                     again.set_value(false);
-                    tree = ws.tree.get_untracked();
+                    items = tree.get_untracked();
                 };
                 match done {
-                    Ok(()) => ws.kept.set(true),
+                    Ok(()) => copy.kept.set(true),
                     Err(e) => warn!("offline copy: {e}"),
                 }
                 copying.set_value(false);
@@ -300,32 +332,33 @@ mod imp {
     }
 
     /// The copy is this user's: loads what waits to be sent, keeps the page.
-    async fn start(ws: Ws, started: RwSignal<bool>) {
-        match local_store::queue(ws.session).await {
-            Ok(q) => ws.unsynced.set(q.into_iter().map(|p| p.path).collect()),
+    async fn start(copy: OfflineCopy, tree: RwSignal<Vec<TreeItem>>, started: RwSignal<bool>) {
+        match local_store::queue(copy.session).await {
+            Ok(q) => copy.unsynced.set(q.into_iter().map(|p| p.path).collect()),
             Err(e) => warn!("{e}"),
         }
         // Loaded offline (the page came from the service worker): the copy's
         // tree is the newest this browser has.
-        if !ws.conn.online_now() {
-            if let Ok(Some(tree)) = local_store::tree(ws.session).await {
-                ws.tree.set(tree);
-                ws.kept.set(true);
+        if !copy.conn.online_now() {
+            if let Ok(Some(items)) = local_store::tree(copy.session).await {
+                tree.set(items);
+                copy.kept.set(true);
             }
         }
         started.set(true);
         // The page may have been reached without loading it (a link inside the
         // app): the service worker fetches it to keep it.
-        match keep_app(Some(format!("/s/{}", ws.session))).await {
-            Ok(_) => ws.page_kept.set(true),
+        match keep_app(Some(format!("/s/{}", copy.session))).await {
+            Ok(_) => copy.page_kept.set(true),
             Err(e) => warn!("this page is not kept for offline use: {e:?}"),
         }
     }
 
     /// Brings the copy to `tree`: fetches the files whose hash changed, drops the
     /// ones that are gone, then stores the tree.
-    async fn copy(ws: Ws, tree: Vec<TreeItem>) -> Result<(), String> {
-        let had: HashMap<String, Option<String>> = local_store::tree(ws.session)
+    async fn mirror(copy: OfflineCopy, tree: Vec<TreeItem>) -> Result<(), String> {
+        let session = copy.session;
+        let had: HashMap<String, Option<String>> = local_store::tree(session)
             .await?
             .unwrap_or_default()
             .into_iter()
@@ -339,10 +372,10 @@ mod imp {
             .filter(|i| had.get(&i.path) != Some(&i.hash))
             .collect();
         for batch in batches(&wanted) {
-            let got = files::contents(ws.session, batch)
+            let got = files::contents(session, batch)
                 .await
                 .map_err(|e| e.message)?;
-            local_store::put_files(ws.session, got, Vec::new(), None).await?;
+            local_store::put_files(session, got, Vec::new(), None).await?;
         }
         let gone = had
             .into_keys()
@@ -351,7 +384,7 @@ mod imp {
         if !wanted.is_empty() && crate::ui::monaco::load().await.is_ok() {
             crate::ui::monaco::warm_languages(wanted.iter().map(|i| i.path.clone()).collect());
         }
-        local_store::put_files(ws.session, Vec::new(), gone, Some(tree)).await
+        local_store::put_files(session, Vec::new(), gone, Some(tree)).await
     }
 
     fn batches(items: &[&TreeItem]) -> Vec<Vec<String>> {
@@ -371,37 +404,5 @@ mod imp {
             }
         }
         out
-    }
-
-    thread_local! {
-        static FLUSHING: Cell<bool> = const { Cell::new(false) };
-    }
-
-    /// Sends the saves kept offline, oldest first. A conflict opens the conflict
-    /// dialog and holds the rest until the user has chosen; losing the server
-    /// again holds them too.
-    pub async fn flush(ws: Ws) {
-        if FLUSHING.replace(true) {
-            return;
-        }
-        let queue = local_store::queue(ws.session).await.unwrap_or_default();
-        let mut sent = 0;
-        for p in queue {
-            if ws.conflict.get_untracked().is_some() {
-                break;
-            }
-            match ws.save_now(p.path, p.content, p.base).await {
-                Saving::Saved => sent += 1,
-                Saving::Failed => {}
-                Saving::Kept | Saving::Conflict => break,
-            }
-        }
-        FLUSHING.set(false);
-        if sent > 0 && ws.unsynced.with_untracked(|u| u.is_empty()) {
-            ws.tell(match sent {
-                1 => "The change made offline is on the server now".to_string(),
-                n => format!("The {n} changes made offline are on the server now"),
-            });
-        }
     }
 }

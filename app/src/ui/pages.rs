@@ -4,7 +4,7 @@ use super::{
     account::start_as_guest,
     editor::EditorArea,
     layout::IdeLayout,
-    live, offline,
+    live,
     session_list::SessionList,
     terminal::{Panel, Terms},
     tree::FileTree,
@@ -15,7 +15,8 @@ use crate::api::{
     files,
     sessions::{self, open_session},
 };
-use crate::wire::{files::TreeItem, sessions::CodeSession};
+use crate::wire::{access::Role, files::TreeItem, sessions::CodeSession};
+
 use crate::{AppError, ErrorCode};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -84,11 +85,14 @@ pub fn SessionPage() -> impl IntoView {
 
 #[component]
 fn Workspace(session: CodeSession, tree: Vec<TreeItem>) -> impl IntoView {
-    let ws = Ws::provide(session.uuid, tree);
+    let ws = Ws::provide(&session, tree);
     let terms = Terms::provide();
     live::follow(ws, Some(terms));
-    offline::follow(ws);
-    let title = session.name.clone();
+    ws.keep_offline();
+    let title = match session.role {
+        Role::Owner => session.name.clone(),
+        _ => format!("{} · {}'s", session.name, session.owner),
+    };
     view! {
         <IdeLayout
             title=Signal::derive(move || title.clone())
@@ -96,6 +100,17 @@ fn Workspace(session: CodeSession, tree: Vec<TreeItem>) -> impl IntoView {
             editor=|| view! { <EditorArea /> }
             panel=|| view! { <Panel /> }
         />
+        {move || ws.revoked.get().map(|why| view! {
+            <div class="modal-backdrop">
+                <div class="modal" role="alertdialog" aria-modal="true" id="access-ended" aria-label="Access ended">
+                    <h2>"You no longer have access to this session"</h2>
+                    <p>{why}</p>
+                    <div class="modal-actions">
+                        <a class="button primary" href="/">"Back to your sessions"</a>
+                    </div>
+                </div>
+            </div>
+        })}
     }
 }
 

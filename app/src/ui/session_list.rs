@@ -1,7 +1,8 @@
 //! The signed-in user's sessions: open, create, rename, delete.
 
 use super::dialog::use_dialogs;
-use crate::api::sessions;
+use crate::api::{sessions, sharing};
+use crate::wire::access::{Capability, Role};
 use crate::wire::sessions::{CodeSession, Language};
 use crate::AppError;
 use leptos::prelude::*;
@@ -70,6 +71,7 @@ fn SessionRow(
     error: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let dialogs = use_dialogs();
+    let user = super::use_user();
     let uuid = s.uuid;
     let old_name = s.name.clone();
     let rename = move |_| {
@@ -95,13 +97,38 @@ fn SessionRow(
             });
         });
     };
+    let name = s.name.clone();
+    let leave = move |_| {
+        let message = format!(
+            "Leave \"{name}\"? You will no longer see it unless it is shared with you again."
+        );
+        dialogs.confirm("Leave session", &message, "Leave", move || {
+            spawn_local(async move {
+                let me = user.get_untracked().and_then(|u| u.ok().flatten());
+                let Some(me) = me else { return };
+                match sharing::remove(uuid, me.username).await {
+                    Ok(_) => list.refetch(),
+                    Err(e) => error.set(Some(e.message)),
+                }
+            });
+        });
+    };
+    let shared =
+        (s.role != Role::Owner).then(|| format!("shared by {} · {}", s.owner, s.role.id()));
     view! {
-        <li class="session-row" data-uuid=uuid.to_string()>
+        <li class="session-row" data-uuid=uuid.to_string() data-role=s.role.id()>
             <a class="session-name" href=format!("/s/{uuid}")>{s.name.clone()}</a>
+            {shared.map(|text| view! { <span class="session-shared">{text}</span> })}
             <span class="session-lang">{s.language.label()}</span>
             <span class="session-time">{s.last_accessed_at.format("%Y-%m-%d %H:%M").to_string()}</span>
-            <button class="link-button" on:click=rename>"Rename"</button>
-            <button class="link-button danger" on:click=delete>"Delete"</button>
+            {s.role.allows(Capability::Manage).then(|| view! {
+                <button class="link-button" on:click=rename>"Rename"</button>
+            })}
+            {if s.role.allows(Capability::Delete) {
+                view! { <button class="link-button danger" on:click=delete>"Delete"</button> }.into_any()
+            } else {
+                view! { <button class="link-button danger" on:click=leave>"Leave"</button> }.into_any()
+            }}
         </li>
     }
 }

@@ -3,6 +3,7 @@
 
 use super::workspace::use_ws;
 use crate::api::terminal::history;
+use crate::wire::access::Capability;
 use crate::wire::terminal::CommandRecord;
 use crate::AppError;
 use leptos::prelude::*;
@@ -157,13 +158,24 @@ pub fn Panel() -> impl IntoView {
     let Some(terms) = use_terms() else {
         return ().into_any();
     };
+    let ws = use_ws();
+    let can_run = move || ws.can(Capability::Run);
     // The first showing of the panel reattaches to the shells this tab had
-    // before a reload, or opens one, as an IDE's console does.
+    // before a reload, or opens one, as an IDE's console does. A role without
+    // terminals (a viewer) has the history only.
     #[cfg(feature = "hydrate")]
     {
-        let ws = use_ws();
         let started = StoredValue::new(false);
         Effect::new(move |_| {
+            if !can_run() {
+                for key in terms
+                    .tabs
+                    .with_untracked(|t| t.iter().map(|t| t.key).collect::<Vec<_>>())
+                {
+                    terms.close(key);
+                }
+                return;
+            }
             if !terms.open.get() || !terms.tabs.with_untracked(Vec::is_empty) {
                 return;
             }
@@ -214,7 +226,13 @@ pub fn Panel() -> impl IntoView {
         <section class="panel" aria-label="Terminal" class:hidden=move || !terms.open.get()>
             <div class="panel-tabs" role="tablist">
                 {tab_buttons}
-                <button id="new-terminal" class="icon-button" title="New terminal" on:click=move |_| { terms.add(); }>"+"</button>
+                <Show when=can_run fallback=move || view! {
+                    <span class="panel-note" id="no-terminals">
+                        {move || format!("Terminals need an editor role; you are {}", ws.role.get().with_article())}
+                    </span>
+                }>
+                    <button id="new-terminal" class="icon-button" title="New terminal" on:click=move |_| { terms.add(); }>"+"</button>
+                </Show>
                 <div class="ptab" class:active=move || terms.view.get() == PanelView::History>
                     <button id="history-tab" class="ptab-label" on:click=move |_| terms.view.set(PanelView::History)>
                         "History"

@@ -4,6 +4,7 @@
 
 use super::workspace::{use_ws, Ws};
 use crate::paths;
+use crate::wire::access::Capability;
 use crate::wire::files::{ItemKind, TreeItem};
 use leptos::prelude::*;
 use std::collections::{BTreeMap, HashSet};
@@ -58,22 +59,30 @@ pub fn FileTree() -> impl IntoView {
     let menu = RwSignal::new(None::<Menu>);
     let rows = move || {
         ws.tree
-            .with(|items| ws.expanded.with(|e| visible_rows(items, e)))
+            .items
+            .with(|items| ws.tree.expanded.with(|e| visible_rows(items, e)))
     };
     let new_in_selection = move |kind| {
-        ws.ask_create(
-            folder_for(&ws, ws.selected.get_untracked().as_deref()),
-            kind,
-        )
+        let selected = ws.tree.selected.get_untracked();
+        ws.ask_create(ws.tree.folder_for(selected.as_deref()), kind)
     };
+    let writable = move || ws.can(Capability::Write);
+    // A viewer has nothing to do in a menu of changes.
+    let open_menu = Callback::new(move |m: Menu| {
+        if ws.can(Capability::Write) {
+            menu.set(Some(m));
+        }
+    });
     view! {
         <div class="explorer" on:click=move |_| menu.set(None)>
             <div class="explorer-head">
                 <span>"Explorer"</span>
-                <button class="icon-button" title="New file" aria-label="New file"
-                    on:click=move |_| new_in_selection(ItemKind::File)>"+"</button>
-                <button class="icon-button" title="New folder" aria-label="New folder"
-                    on:click=move |_| new_in_selection(ItemKind::Folder)>"▣"</button>
+                <Show when=writable>
+                    <button class="icon-button" title="New file" aria-label="New file"
+                        on:click=move |_| new_in_selection(ItemKind::File)>"+"</button>
+                    <button class="icon-button" title="New folder" aria-label="New folder"
+                        on:click=move |_| new_in_selection(ItemKind::Folder)>"▣"</button>
+                </Show>
                 <button class="icon-button" title="Refresh" aria-label="Refresh"
                     on:click=move |_| ws.refresh()>"⟳"</button>
             </div>
@@ -83,7 +92,7 @@ pub fn FileTree() -> impl IntoView {
                 aria-label="Files"
                 on:contextmenu=move |ev| {
                     ev.prevent_default();
-                    menu.set(Some(Menu { x: ev.client_x(), y: ev.client_y(), target: None }));
+                    open_menu.run(Menu { x: ev.client_x(), y: ev.client_y(), target: None });
                 }
                 on:dragover=move |ev| ev.prevent_default()
                 on:drop=move |ev| drop_on(&ws, ev, None)
@@ -94,7 +103,7 @@ pub fn FileTree() -> impl IntoView {
                         view! { <p class="empty">"No files yet."</p> }.into_any()
                     } else {
                         rows.into_iter()
-                            .map(|(item, depth)| view! { <TreeRow item depth menu /> })
+                            .map(|(item, depth)| view! { <TreeRow item depth open_menu /> })
                             .collect_view()
                             .into_any()
                     }
@@ -102,21 +111,6 @@ pub fn FileTree() -> impl IntoView {
             </div>
             {move || menu.get().map(|m| view! { <ContextMenu menu=m close=move || menu.set(None) /> })}
         </div>
-    }
-}
-
-/// The folder new items go into when `path` is selected: itself, or its parent.
-fn folder_for(ws: &Ws, path: Option<&str>) -> Option<String> {
-    let path = path?;
-    let is_folder = ws.tree.with_untracked(|items| {
-        items
-            .iter()
-            .any(|i| i.path == path && i.kind == ItemKind::Folder)
-    });
-    if is_folder {
-        Some(path.to_string())
-    } else {
-        paths::parent(path).map(str::to_owned)
     }
 }
 
@@ -146,27 +140,24 @@ fn drop_on(ws: &Ws, ev: leptos::ev::DragEvent, folder: Option<String>) {
 }
 
 #[component]
-fn TreeRow(item: TreeItem, depth: usize, menu: RwSignal<Option<Menu>>) -> impl IntoView {
+fn TreeRow(item: TreeItem, depth: usize, open_menu: Callback<Menu>) -> impl IntoView {
     let ws = use_ws();
+    let tree = ws.tree;
     let path = item.path.clone();
     let is_folder = item.kind == ItemKind::Folder;
     let p = path.clone();
-    let expanded = Memo::new(move |_| is_folder && ws.expanded.with(|e| e.contains(&p)));
+    let expanded = Memo::new(move |_| is_folder && tree.expanded.with(|e| e.contains(&p)));
     let p = path.clone();
-    let selected = Memo::new(move |_| ws.selected.with(|s| s.as_deref() == Some(p.as_str())));
+    let selected = Memo::new(move |_| tree.selected.with(|s| s.as_deref() == Some(p.as_str())));
     let p = path.clone();
-    let dirty = move || ws.is_dirty(&p);
+    let dirty = move || ws.tabs.is_dirty(&p);
     let p = path.clone();
-    let unsynced = move || ws.is_unsynced(&p);
+    let unsynced = move || ws.copy.is_unsynced(&p);
     let p = path.clone();
     let activate = move || {
         if is_folder {
-            ws.selected.set(Some(p.clone()));
-            ws.expanded.update(|e| {
-                if !e.remove(&p) {
-                    e.insert(p.clone());
-                }
-            });
+            tree.selected.set(Some(p.clone()));
+            tree.toggle(&p);
         } else {
             ws.open(p.clone());
         }
@@ -190,19 +181,19 @@ fn TreeRow(item: TreeItem, depth: usize, menu: RwSignal<Option<Menu>>) -> impl I
             "ArrowDown" => move_focus(&ev, 1),
             "ArrowUp" => move_focus(&ev, -1),
             "ArrowRight" if is_folder => {
-                ws.expanded.update(|e| {
+                tree.expanded.update(|e| {
                     e.insert(p.clone());
                 });
                 true
             }
             "ArrowLeft" if is_folder => {
-                ws.expanded.update(|e| {
+                tree.expanded.update(|e| {
                     e.remove(&p);
                 });
                 true
             }
-            "F10" if ev.shift_key() => open_menu_at_row(&ev, menu, it.clone()),
-            "ContextMenu" => open_menu_at_row(&ev, menu, it.clone()),
+            "F10" if ev.shift_key() => open_menu_at_row(&ev, open_menu, it.clone()),
+            "ContextMenu" => open_menu_at_row(&ev, open_menu, it.clone()),
             _ => false,
         };
         if handled {
@@ -224,14 +215,15 @@ fn TreeRow(item: TreeItem, depth: usize, menu: RwSignal<Option<Menu>>) -> impl I
             aria-expanded=move || is_folder.then(|| expanded.get().to_string())
             aria-selected=move || selected.get().to_string()
             style=format!("padding-left: {}px", 8 + depth * 14)
-            draggable="true"
+            draggable=move || ws.can(Capability::Write).to_string()
             on:click=move |_| activate()
             on:keydown=on_key
             on:contextmenu=move |ev| {
                 ev.prevent_default();
                 ev.stop_propagation();
-                ws.selected.set(Some(it.path.clone()));
-                menu.set(Some(Menu { x: ev.client_x(), y: ev.client_y(), target: Some(it.clone()) }));
+                tree.selected.set(Some(it.path.clone()));
+                open_menu.run(Menu { x: ev.client_x(), y: ev.client_y(), target: Some(it.clone()) });
+
             }
             on:dragstart=move |ev| {
                 if let Some(dt) = ev.data_transfer() {
@@ -284,7 +276,7 @@ fn move_focus(ev: &leptos::ev::KeyboardEvent, step: i32) -> bool {
 
 fn open_menu_at_row(
     ev: &leptos::ev::KeyboardEvent,
-    menu: RwSignal<Option<Menu>>,
+    open_menu: Callback<Menu>,
     item: TreeItem,
 ) -> bool {
     #[cfg(feature = "hydrate")]
@@ -295,15 +287,15 @@ fn open_menu_at_row(
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
         {
             let r = row.get_bounding_client_rect();
-            menu.set(Some(Menu {
+            open_menu.run(Menu {
                 x: (r.left() + 24.0) as i32,
                 y: r.bottom() as i32,
                 target: Some(item),
-            }));
+            });
         }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (ev, menu, item);
+    let _ = (ev, open_menu, item);
     true
 }
 

@@ -121,6 +121,11 @@ export function showDiff(element, path, theirs, mine) {
   };
 }
 
+// A viewer's editor: Monaco itself says "Cannot edit in read-only editor" on typing.
+export function setReadOnly(editor, readOnly) {
+  editor.updateOptions({ readOnly });
+}
+
 export function disposeEditor(editor) {
   editor.dispose();
 }
