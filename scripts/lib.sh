@@ -10,6 +10,9 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/webi
 SITE_ROOT="$ROOT/target/site"
 # Incremental state of the many test binaries grows by gigabytes and buys little here.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+# The bundle's name, which leptos reads when it compiles (its hydration scripts load
+# /pkg/webide.js and .wasm). Set for every build, so builds never disagree and rebuild.
+export LEPTOS_OUTPUT_NAME=webide
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -96,27 +99,36 @@ ensure_vendor() {
 # The release: the server binary at $CARGO_TARGET_DIR/release/server and the site at
 # target/site (the wasm bundle, its JS and CSS under pkg/, and public/), built the way
 # cargo-leptos builds them, without needing cargo-leptos.
-build_release() {
+build_release() { build_site release; }
+
+# `build_site release` or `build_site dev` (unoptimised, for the development loop:
+# the server at $CARGO_TARGET_DIR/debug/server). The server and the wasm bundle
+# build side by side.
+build_site() {
+  local mode=$1 server_profile=(--release) wasm_profile=wasm-release
+  if [ "$mode" = dev ]; then server_profile=() wasm_profile=dev; fi
   ensure_vendor
-  log "building the release: the server and the wasm bundle side by side"
-  # The name the server's hydration scripts give the bundle (read when leptos compiles).
-  export LEPTOS_OUTPUT_NAME=webide
-  cargo build --release -p server --bin server &
+  log "building the $mode site: the server and the wasm bundle side by side"
+  cargo build "${server_profile[@]}" -p server --bin server &
   local server=$!
   local front=$CARGO_TARGET_DIR/front
-  cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release \
+  cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$wasm_profile" \
     --target-dir "$front" || { wait $server; return 1; }
   wait $server
+  local dir=$wasm_profile
+  [ "$mode" = dev ] && dir=debug
   local site=$SITE_ROOT.new
   rm -rf "$site"
   mkdir -p "$site/pkg"
   cp -r public/. "$site/"
   cp style/main.css "$site/pkg/$LEPTOS_OUTPUT_NAME.css"
   wasm-bindgen --target web --no-typescript --out-name "$LEPTOS_OUTPUT_NAME" --out-dir "$site/pkg" \
-    "$front/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+    "$front/wasm32-unknown-unknown/$dir/frontend.wasm"
   mv "$site/pkg/${LEPTOS_OUTPUT_NAME}_bg.wasm" "$site/pkg/$LEPTOS_OUTPUT_NAME.wasm"
-  "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    "$site/pkg/$LEPTOS_OUTPUT_NAME.wasm" -o "$site/pkg/$LEPTOS_OUTPUT_NAME.wasm"
+  if [ "$mode" = release ]; then
+    "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+      "$site/pkg/$LEPTOS_OUTPUT_NAME.wasm" -o "$site/pkg/$LEPTOS_OUTPUT_NAME.wasm"
+  fi
   rm -rf "$SITE_ROOT"
   mv "$site" "$SITE_ROOT"
   log "site built: $(du -b "$SITE_ROOT/pkg/$LEPTOS_OUTPUT_NAME.wasm" | cut -f1) bytes of wasm"

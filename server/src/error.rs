@@ -28,7 +28,7 @@ pub enum Error {
     PostgresMissing,
     #[error("private PostgreSQL: {0}")]
     Embedded(String),
-    #[error("no built site at {}: build it with `cargo leptos build --release`", .0.display())]
+    #[error("no built site at {}: build it with scripts/run (or the build_release step of scripts/lib.sh)", .0.display())]
     SiteMissing(PathBuf),
     #[error("{0}")]
     Runner(#[from] crate::runner::RunnerError),

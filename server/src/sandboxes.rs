@@ -350,7 +350,7 @@ impl Sandboxes {
         for t in live.terminals.lock().expect("lock").values() {
             if !allowed.contains(&t.opener) {
                 tracing::info!(%session, term = %t.id, "closing a terminal whose opener lost access");
-                t.kill();
+                t.revoke("You may no longer use this session's terminals");
             }
         }
     }

@@ -95,6 +95,8 @@ pub struct Terminal {
     exit: watch::Receiver<Option<i32>>,
     /// Between a command's start and end marks: the shell runs something.
     running: std::sync::atomic::AtomicBool,
+    /// Why it was closed, when its opener lost access.
+    revoked: Mutex<Option<String>>,
 }
 
 /// What a socket gets when it attaches: the scrollback, then live output.
@@ -126,6 +128,7 @@ impl Terminal {
             }),
             exit: exit_rx,
             running: Default::default(),
+            revoked: Mutex::new(None),
         });
         let reader = term.clone();
         tokio::spawn(async move {
@@ -271,4 +274,16 @@ impl Terminal {
     pub fn kill(&self) {
         self.control.kill();
     }
+
+    /// Ends the shell because its opener lost access: a socket attached to it
+    /// is told so, rather than of an exit.
+    pub fn revoke(&self, why: &str) {
+        *self.revoked.lock().expect("terminal lock") = Some(why.to_string());
+        self.kill();
+    }
+
+    pub fn revoked(&self) -> Option<String> {
+        self.revoked.lock().expect("terminal lock").clone()
+    }
+
 }

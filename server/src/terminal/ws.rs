@@ -189,6 +189,11 @@ async fn attached(socket: WebSocket, term: &Arc<Terminal>, reattached: bool, wat
                     while let Ok(chunk) = output.try_recv() {
                         let _ = sink.send(Message::Binary(chunk)).await;
                     }
+                    if let Some(message) = term.revoked() {
+                        let _ = sink.send(control(&ServerMsg::Revoked { message })).await;
+                        let _ = sink.send(close(CLOSE_REVOKED, "access ended")).await;
+                        break;
+                    }
                     let code = term.exit_code().unwrap_or(-1);
                     let _ = sink.send(control(&ServerMsg::Exit { code })).await;
                     let _ = sink.send(Message::Close(None)).await;
