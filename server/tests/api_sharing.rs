@@ -200,41 +200,35 @@ async fn bad_sharing_input_reveals_nothing(pool: PgPool) {
         .await;
     assert_eq!(unknown["message"], "no such user: nobody");
     assert_eq!(as_guest["message"], format!("no such user: {guest_name}"));
-    alice
-        .fails(
+    for (uri, body, status) in [
+        (
             "/api/sharing/set",
             json!({"session": s, "user": "alice", "role": "viewer"}),
             422,
-        )
-        .await;
-    alice
-        .fails(
+        ),
+        (
             "/api/sharing/set",
             json!({"session": s, "user": "bob", "role": "owner"}),
             422,
-        )
-        .await;
-    alice
-        .fails(
+        ),
+        (
             "/api/sharing/set",
             json!({"session": s, "user": "bob", "role": "boss"}),
             400,
-        )
-        .await;
-    alice
-        .fails(
+        ),
+        (
             "/api/sharing/remove",
             json!({"session": s, "user": "bob"}),
             404,
-        )
-        .await;
-    alice
-        .fails(
+        ),
+        (
             "/api/sharing/remove",
             json!({"session": s, "user": "alice"}),
             422,
-        )
-        .await;
+        ),
+    ] {
+        alice.fails(uri, body, status).await;
+    }
     assert_eq!(
         alice.ok("/api/sharing/list", json!({"session": s})).await,
         json!([{"user": "alice", "role": "owner"}])

@@ -5,7 +5,7 @@
 mod common;
 
 use common::kube_api::{created_then, pod, pods_path, waiting, ApiServer, NS};
-use common::{router_with, served, services_with, Term};
+use common::{router_with, served, services_with, Served, Term};
 use http::{Request, Response};
 use kube::client::Body;
 use serde_json::json;
@@ -15,8 +15,9 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 
-#[sqlx::test(migrations = "../migrations")]
-async fn start_progress_and_failures_reach_the_terminal(pool: PgPool) {
+/// A served app whose sandboxes are pods made through the mock API server, with
+/// alice's session and the sandbox it names (her id as its user).
+async fn kube_served(pool: &PgPool) -> (Served, ApiServer, SessionRef) {
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let runner = KubeRunner::new(kube::Client::new(service, NS), common::kube_api::settings());
     let services = services_with(Arc::new(runner), pool.clone(), Duration::from_secs(600));
@@ -24,7 +25,7 @@ async fn start_progress_and_failures_reach_the_terminal(pool: PgPool) {
     let (id, user): (i64, i64) =
         sqlx::query_as("SELECT id, user_id FROM code_sessions WHERE uuid = $1")
             .bind(w.session.parse::<uuid::Uuid>().unwrap())
-            .fetch_one(&pool)
+            .fetch_one(pool)
             .await
             .unwrap();
     let s = SessionRef {
@@ -33,7 +34,12 @@ async fn start_progress_and_failures_reach_the_terminal(pool: PgPool) {
         user,
         language: app::wire::sessions::Language::Python,
     };
-    let mut api = ApiServer(handle);
+    (w, ApiServer(handle), s)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn start_progress_and_failures_reach_the_terminal(pool: PgPool) {
+    let (w, mut api, s) = kube_served(&pool).await;
     let mut t = Term::connect(w.addr, &w.client, &w.session, "").await;
 
     // The pod is made, then its image cannot be pulled.
@@ -81,4 +87,20 @@ async fn start_progress_and_failures_reach_the_terminal(pool: PgPool) {
     let message = error["message"].as_str().unwrap();
     let told = message.contains("pods/exec was refused") && message.contains("400");
     assert!(told, "{message}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_pod_is_the_owners_whoever_opens_it(pool: PgPool) {
+    let (mut w, mut api, s) = kube_served(&pool).await;
+    let mut bob = common::Client::register(&w.app, "bob").await;
+    w.client.share(&w.session, "bob", "editor").await;
+    let _t = Term::connect(w.addr, &bob, &w.session, "").await;
+    common::kube_api::volume_there_pod_missing(&mut api, s).await;
+    let (req, _send) = api.next("POST", &pods_path()).await;
+    let made = ApiServer::json(req).await;
+    assert_eq!(
+        made["metadata"]["labels"],
+        json!(server::runner::kube::names::labels(s.uuid, s.user)),
+        "labelled with the owner, not the editor who opened it"
+    );
 }

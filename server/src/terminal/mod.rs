@@ -285,5 +285,4 @@ impl Terminal {
     pub fn revoked(&self) -> Option<String> {
         self.revoked.lock().expect("terminal lock").clone()
     }
-
 }
