@@ -4,7 +4,7 @@
 
 use crate::news::News;
 use crate::runner::SessionRef;
-use crate::sandboxes::Kick;
+use crate::sync::Kick;
 use crate::terminal::{osc, Finished};
 use app::server::history::{self, Ended};
 use app::wire::events::Event;

@@ -7,7 +7,7 @@
 use crate::history;
 use crate::news::News;
 use crate::runner::{FsOp, Progress, Runner, RunnerError, SessionRef, TermSize};
-use crate::sync::{self, Manifest};
+use crate::sync::{self, Kick, Manifest};
 use crate::terminal::{Finished, Terminal};
 use app::server::access;
 use app::server::state::{FileChange, WorkspaceHooks};
@@ -28,14 +28,6 @@ const WATCH_DEBOUNCE: Duration = Duration::from_millis(150);
 const ORPHAN_ROUNDS: u64 = 150;
 /// How often a runner without file events is looked at for changes.
 const POLL_WITHOUT_WATCHER: Duration = Duration::from_secs(5);
-
-#[derive(Debug, Clone, Copy)]
-pub enum Kick {
-    /// A command ended: sync now.
-    Now,
-    /// The watcher saw something: sync after the debounce.
-    Soon,
-}
 
 /// A session whose sandbox is running.
 pub struct Live {

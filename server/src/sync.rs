@@ -15,6 +15,15 @@ use app::server::{digest::sha256_hex, files};
 use sqlx::PgPool;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// What asks for a sync back.
+#[derive(Debug, Clone, Copy)]
+pub enum Kick {
+    /// A command ended: sync now.
+    Now,
+    /// The watcher saw something: sync after the debounce.
+    Soon,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Known {
     kind: EntryKind,

@@ -92,7 +92,7 @@ async fn start_progress_and_failures_reach_the_terminal(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_pod_is_the_owners_whoever_opens_it(pool: PgPool) {
     let (mut w, mut api, s) = kube_served(&pool).await;
-    let mut bob = common::Client::register(&w.app, "bob").await;
+    let bob = common::Client::register(&w.app, "bob").await;
     w.client.share(&w.session, "bob", "editor").await;
     let _t = Term::connect(w.addr, &bob, &w.session, "").await;
     common::kube_api::volume_there_pod_missing(&mut api, s).await;

@@ -11,7 +11,7 @@
 //! - changes of access (sharing, sign-out, a deleted session) are announced on a
 //!   Postgres channel, so open sockets and streams on every replica re-check at once.
 
-use super::auth::{self, UserRow, USER_COLUMNS};
+use super::login::{self, UserRow, USER_COLUMNS};
 use super::state::AppState;
 use crate::wire::access::{Capability, Role};
 use crate::wire::sessions::Language;
@@ -136,15 +136,15 @@ async fn request(
     state: &AppState,
     session: Option<Uuid>,
 ) -> Result<Option<(Row, Vec<u8>)>, AppError> {
-    let Some(token) = auth::cookie_token() else {
+    let Some(token) = login::cookie_token() else {
         return Ok(None);
     };
-    let hash = auth::token_hash(&token);
+    let hash = login::token_hash(&token);
     let Some(row) = resolve(&state.pool, &hash, session).await? else {
         return Ok(None);
     };
     if row.stale {
-        auth::renew(state, &token).await?;
+        login::renew(state, &token).await?;
     }
     Ok(Some((row, hash)))
 }
@@ -185,8 +185,8 @@ pub async fn session_in(
     session: Uuid,
     need: Capability,
 ) -> Result<Grant, AppError> {
-    let hash = auth::token_in(headers)
-        .map(|t| auth::token_hash(&t))
+    let hash = login::token_in(headers)
+        .map(|t| login::token_hash(&t))
         .ok_or_else(sign_in_first)?;
     recheck(pool, &hash, session, need).await
 }

@@ -1,8 +1,9 @@
-//! Accounts and login cookies: register, sign in and out, guests, the reviewer
-//! level. Only a SHA-256 of each login token is stored. Which user a request is,
+//! Accounts: register, sign in and out (with a login throttle), guests, the
+//! reviewer level. The cookies themselves are `login`'s; which user a request is,
 //! and what they may do, is decided in `access`.
 
-use super::{access, digest::sha256, sessions, state::AppState};
+use super::login::{self, start_login, token_hash, UserRow, USER_COLUMNS};
+use super::{access, sessions, state::AppState};
 use crate::error::constraint_of;
 use crate::wire::auth::{rules, GuestStart, User};
 use crate::wire::sessions::Language;
@@ -11,81 +12,13 @@ use argon2::{
     password_hash::{rand_core::OsRng, rand_core::RngCore, SaltString},
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
 };
-use base64::Engine;
 use leptos::prelude::use_context;
-use leptos_axum::ResponseOptions;
 use sqlx::PgPool;
 
-pub const COOKIE: &str = "webide_session";
-pub const SESSION_DAYS: i64 = 30;
 /// Failed logins are counted over this window.
 const FAILURE_WINDOW_SECS: i64 = 15 * 60;
 const MAX_FAILURES_PER_LOGIN: i64 = 5;
 const MAX_FAILURES_PER_ADDRESS: i64 = 30;
-
-/// A user row as the API shows it, with the database id (which never leaves the server).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct UserRow {
-    pub id: i64,
-    pub username: String,
-    pub email: Option<String>,
-    pub is_guest: bool,
-    pub is_reviewer: bool,
-    pub reviewer_level: i16,
-}
-
-impl UserRow {
-    pub fn user(&self) -> User {
-        User {
-            username: self.username.clone(),
-            email: self.email.clone(),
-            is_guest: self.is_guest,
-            is_reviewer: self.is_reviewer,
-            reviewer_level: self.reviewer_level,
-        }
-    }
-}
-
-/// The columns of [`UserRow`], from `users u`.
-pub const USER_COLUMNS: &str =
-    "u.id, u.username, u.email, u.is_guest, u.is_reviewer, u.reviewer_level";
-
-pub fn token_hash(token: &str) -> Vec<u8> {
-    sha256(token.as_bytes()).to_vec()
-}
-
-/// The login token of the request being served (server functions and pages).
-pub fn cookie_token() -> Option<String> {
-    token_in(&use_context::<http::request::Parts>()?.headers)
-}
-
-/// The login token in a request's headers.
-pub fn token_in(headers: &http::HeaderMap) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| !v.is_empty())
-}
-
-/// Keeps an active login signed in: a new expiry, and the cookie sent again.
-pub async fn renew(state: &AppState, token: &str) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE auth_sessions SET last_used_at = now(),
-                expires_at = now() + make_interval(days => $2)
-         WHERE token_hash = $1",
-    )
-    .bind(token_hash(token))
-    .bind(SESSION_DAYS as i32)
-    .execute(&state.pool)
-    .await?;
-    set_cookie(state, token, SESSION_DAYS * 86_400);
-    Ok(())
-}
 
 pub async fn register(username: String, email: String, password: String) -> Result<User, AppError> {
     let (state, current) = access::caller_if_any().await?;
@@ -177,7 +110,7 @@ pub async fn user_by_id(pool: &PgPool, id: i64) -> Result<UserRow, AppError> {
 /// Ends the request's login; its open sockets and streams close.
 pub async fn logout() -> Result<(), AppError> {
     let state = AppState::current()?;
-    if let Some(token) = cookie_token() {
+    if let Some(token) = login::cookie_token() {
         let hash = token_hash(&token);
         let mut tx = state.pool.begin().await?;
         sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1")
@@ -187,7 +120,7 @@ pub async fn logout() -> Result<(), AppError> {
         access::announce(&mut *tx, &access::Change::Token(hex::encode(&hash))).await?;
         tx.commit().await?;
     }
-    set_cookie(&state, "", 0);
+    login::set_cookie(&state, "", 0);
     Ok(())
 }
 
@@ -225,24 +158,6 @@ pub async fn set_reviewer_level(level: i16) -> Result<User, AppError> {
     .fetch_one(&state.pool)
     .await?;
     Ok(row.user())
-}
-
-/// Creates a login session and sends its cookie.
-async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError> {
-    let mut raw = [0u8; 32];
-    OsRng.fill_bytes(&mut raw);
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
-    sqlx::query(
-        "INSERT INTO auth_sessions (token_hash, user_id, expires_at)
-         VALUES ($1, $2, now() + make_interval(days => $3))",
-    )
-    .bind(token_hash(&token))
-    .bind(user_id)
-    .bind(SESSION_DAYS as i32)
-    .execute(&state.pool)
-    .await?;
-    set_cookie(state, &token, SESSION_DAYS * 86_400);
-    Ok(())
 }
 
 async fn check_rate_limit(pool: &PgPool, login: &str, address: &str) -> Result<(), AppError> {
@@ -309,22 +224,6 @@ async fn verify_password(password: String, hash: Option<String>) -> Result<bool,
     })
     .await
     .map_err(AppError::internal)?
-}
-
-fn set_cookie(state: &AppState, token: &str, max_age: i64) {
-    let Some(res) = use_context::<ResponseOptions>() else {
-        return;
-    };
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie =
-        format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
-    if let Ok(v) = http::HeaderValue::from_str(&cookie) {
-        res.append_header(http::header::SET_COOKIE, v);
-    }
 }
 
 /// The peer address, for rate limiting.

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod digest;
 pub mod files;
 pub mod history;
+pub mod login;
 pub mod sessions;
 pub mod sharing;
 pub mod state;
