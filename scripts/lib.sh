@@ -10,8 +10,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/webi
 SITE_ROOT="$ROOT/target/site"
 # Incremental state of the many test binaries grows by gigabytes and buys little here.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
-# The bundle's name, which leptos reads when it compiles (its hydration scripts load
-# /pkg/webide.js and .wasm). Set for every build, so builds never disagree and rebuild.
+# The bundle's name (also set for every cargo build in .cargo/config.toml).
 export LEPTOS_OUTPUT_NAME=webide
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

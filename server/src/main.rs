@@ -2,11 +2,16 @@ use clap::Parser;
 use server::{config::Config, serve};
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let config = Config::parse();
     server::telemetry::init(&config.log);
-    match serve::run(config).await {
+    // Unoptimised builds (the development loop) render pages with deep stacks.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 << 20)
+        .build()
+        .expect("a runtime");
+    match runtime.block_on(serve::run(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
