@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod error;
+pub mod fuzzy;
 pub mod paths;
 #[cfg(feature = "ssr")]
 pub mod server;

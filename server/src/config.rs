@@ -2,6 +2,7 @@
 
 use crate::runner::kube::spec::KubeSettings;
 use crate::runner::local::Limits;
+use app::server::retention::Retention;
 use app::server::state::Settings;
 use clap::Parser;
 use std::{net::SocketAddr, path::PathBuf};
@@ -110,6 +111,20 @@ pub struct Config {
     #[arg(long, env = "WEBIDE_IDLE_SECS", default_value_t = 600)]
     pub idle_secs: u64,
 
+    /// Every version of every file is kept this many days; older ones are thinned
+    /// to one a day, and deleted files can be brought back for as long.
+    #[arg(long, env = "WEBIDE_HISTORY_FULL_DAYS", default_value_t = 30)]
+    pub history_full_days: u32,
+
+    /// Most stored history of one session, in MiB; past it the oldest versions go
+    /// first (never a file's newest, a checkpoint's or a review's).
+    #[arg(long, env = "WEBIDE_HISTORY_SESSION_MB", default_value_t = 512)]
+    pub history_session_mb: u64,
+
+    /// How often the retention sweep runs, in seconds.
+    #[arg(long, env = "WEBIDE_HISTORY_SWEEP_SECS", default_value_t = 3600)]
+    pub history_sweep_secs: u64,
+
     /// Log filter, in `tracing` env-filter syntax.
     #[arg(
         long,
@@ -165,6 +180,13 @@ impl Config {
             processes: self.sandbox_processes,
             file_bytes: self.sandbox_file_mb << 20,
             cpu_secs: self.sandbox_cpu_secs,
+        }
+    }
+
+    pub fn retention(&self) -> Retention {
+        Retention {
+            full_days: self.history_full_days.into(),
+            max_session_bytes: (self.history_session_mb << 20) as i64,
         }
     }
 

@@ -1,11 +1,11 @@
 //! The axum server: configuration, database, routes and the server's lifecycle.
 
 pub mod access_watch;
+pub mod commands;
 pub mod config;
 pub mod database;
 pub mod embedded_pg;
 pub mod error;
-pub mod history;
 pub mod news;
 pub mod routes;
 pub mod runner;
@@ -15,5 +15,6 @@ pub mod services;
 pub mod sync;
 pub mod telemetry;
 pub mod terminal;
+pub mod upkeep;
 
 pub use error::Error;

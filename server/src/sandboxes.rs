@@ -4,7 +4,7 @@
 //! nothing running for the idle time. Changes the API makes to files are mirrored
 //! into it (the state's hooks).
 
-use crate::history;
+use crate::commands;
 use crate::news::News;
 use crate::runner::{FsOp, Progress, Runner, RunnerError, SessionRef, TermSize};
 use crate::sync::{self, Kick, Manifest};
@@ -203,7 +203,7 @@ impl Sandboxes {
                 .instrument(span.clone()),
         );
         let news = self.news.clone();
-        let history = history::follow(self.pool.clone(), news, s, finished_rx, kick_tx);
+        let history = commands::follow(self.pool.clone(), news, s, finished_rx, kick_tx);
         tokio::spawn(history.instrument(span.clone()));
         span.in_scope(|| {
             tracing::info!(
@@ -269,7 +269,16 @@ impl Sandboxes {
                     Err(_) => break,
                 }
             }
-            while kicks.try_recv().is_ok() {}
+            // The changes are the last command's, as far as anyone can tell.
+            let mut by = match kick {
+                Kick::Now(user) => Some(user),
+                Kick::Soon => None,
+            };
+            while let Ok(k) = kicks.try_recv() {
+                if let Kick::Now(user) = k {
+                    by = Some(user);
+                }
+            }
             let started = Instant::now();
             let mut manifest = live.manifest.lock().await;
             match sync::pull(
@@ -278,6 +287,7 @@ impl Sandboxes {
                 live.session,
                 self.max_file_bytes,
                 &mut manifest,
+                by,
             )
             .await
             {

@@ -83,6 +83,11 @@ async fn serve(
         Duration::from_secs(config.idle_secs),
     );
     let sandboxes = services.sandboxes.clone();
+    crate::upkeep::start(
+        pool.clone(),
+        config.retention(),
+        Duration::from_secs(config.history_sweep_secs),
+    );
     sandboxes.start().await.map_err(|source| Error::Database {
         target: "cleaning up sandboxes".into(),
         source,

@@ -10,7 +10,9 @@
 //! Symbolic links are neither followed nor synced.
 
 use crate::runner::{Entry, EntryKind, FsOp, Runner, RunnerError, SessionRef};
-use app::server::{digest::sha256_hex, files};
+use app::server::files::{self, Writer};
+use app::server::{digest::sha256_hex, history};
+use app::wire::history::Source;
 
 use sqlx::PgPool;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -18,8 +20,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 /// What asks for a sync back.
 #[derive(Debug, Clone, Copy)]
 pub enum Kick {
-    /// A command ended: sync now.
-    Now,
+    /// A command ended, in a terminal this user opened: sync now.
+    Now(i64),
     /// The watcher saw something: sync after the debounce.
     Soon,
 }
@@ -96,6 +98,8 @@ pub enum SyncError {
     Runner(#[from] RunnerError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    App(#[from] app::AppError),
 }
 
 /// Reads the files of `entries` whose metadata the manifest does not vouch for;
@@ -269,13 +273,15 @@ struct Upsert {
 }
 
 /// Brings what changed in the sandbox since the last sync into Postgres, in one
-/// transaction. Returns the paths that changed there.
+/// transaction, as the terminal's changes (`by`: the user whose command ended,
+/// when one did). Returns the paths that changed there.
 pub async fn pull(
     runner: &dyn Runner,
     pool: &PgPool,
     s: SessionRef,
     max: u64,
     manifest: &mut Manifest,
+    by: Option<i64>,
 ) -> Result<Vec<String>, SyncError> {
     let scan = runner.scan(s).await?;
     let seen: HashSet<&str> = scan.iter().map(|e| e.path.as_str()).collect();
@@ -332,15 +338,21 @@ pub async fn pull(
         .collect();
 
     if !upserts.is_empty() || !deleted.is_empty() || !retype.is_empty() {
+        let w = Writer {
+            by,
+            source: Source::Terminal,
+        };
         let mut tx = pool.begin().await?;
         let mut gone = deleted.clone();
         gone.extend(retype.iter().cloned());
-        sqlx::query("DELETE FROM workspace_items WHERE session_id = $1 AND full_path = ANY($2)")
-            .bind(s.id)
-            .bind(&gone)
-            .execute(&mut *tx)
-            .await?;
-        write_items(&mut tx, s, &upserts).await?;
+        // Deleted with what is below, recoverable as one deletion each.
+        let roots: Vec<String> = gone
+            .iter()
+            .filter(|p| !gone.iter().any(|a| app::paths::is_within(p, a) && a != *p))
+            .cloned()
+            .collect();
+        history::delete(&mut tx, s.id, &roots, w).await?;
+        write_items(&mut tx, s, &upserts, w).await?;
         tx.commit().await?;
     }
 
@@ -378,6 +390,7 @@ async fn write_items(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     s: SessionRef,
     items: &[Upsert],
+    w: Writer,
 ) -> Result<(), sqlx::Error> {
     if items.is_empty() {
         return Ok(());
@@ -410,7 +423,7 @@ async fn write_items(
             continue;
         }
         let parent = parent_id(&folders, &path);
-        let id = files::insert_folder(tx, s.id, s.uuid, parent, &path).await?;
+        let id = files::insert_folder(tx, s.id, s.uuid, parent, &path, None).await?;
         folders.insert(path, Some(id));
     }
     let files: Vec<&Upsert> = items.iter().filter(|i| i.kind == EntryKind::File).collect();
@@ -439,14 +452,16 @@ async fn write_items(
     }
     sqlx::query(
         "INSERT INTO workspace_items
-             (session_id, session_uuid, parent_id, name, kind, content, content_hash, size_bytes, full_path)
-         SELECT $1, $2, p, n, 'file', c, h, sz, f
+             (session_id, session_uuid, parent_id, name, kind, content, content_hash, size_bytes,
+              full_path, changed_by, change_source)
+         SELECT $1, $2, p, n, 'file', c, h, sz, f, $9, $10
          FROM UNNEST($3::int8[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::text[])
               AS t(p, n, c, h, sz, f)
          ON CONFLICT ON CONSTRAINT workspace_items_path_key DO UPDATE
          SET content = EXCLUDED.content, content_hash = EXCLUDED.content_hash,
              size_bytes = EXCLUDED.size_bytes, version = workspace_items.version + 1,
-             updated_at = now()
+             updated_at = now(), changed_by = EXCLUDED.changed_by,
+             change_source = EXCLUDED.change_source
          WHERE workspace_items.content_hash IS DISTINCT FROM EXCLUDED.content_hash",
     )
     .bind(s.id)
@@ -457,6 +472,8 @@ async fn write_items(
     .bind(&cols.hash)
     .bind(&cols.size)
     .bind(&cols.path)
+    .bind(w.by)
+    .bind(w.source)
     .execute(&mut **tx)
     .await?;
     Ok(())

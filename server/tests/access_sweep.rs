@@ -47,7 +47,12 @@ async fn snapshot(pool: &PgPool, session: &str) -> Value {
                         FROM session_collaborators c JOIN code_sessions s ON s.id = c.session_id
                         WHERE s.uuid = $1::uuid),
             'owner', (SELECT json_build_array(u.username, u.email, u.password_hash, u.reviewer_level)
-                      FROM users u JOIN code_sessions s ON s.user_id = u.id WHERE s.uuid = $1::uuid))",
+                      FROM users u JOIN code_sessions s ON s.user_id = u.id WHERE s.uuid = $1::uuid),
+            'history', (SELECT json_build_array(
+                            (SELECT count(*) FROM file_versions v WHERE v.session_id = s.id),
+                            (SELECT count(*) FROM deleted_items d WHERE d.session_id = s.id),
+                            (SELECT count(*) FROM checkpoints c WHERE c.session_id = s.id))
+                        FROM code_sessions s WHERE s.uuid = $1::uuid))",
     )
     .bind(session)
     .fetch_one(pool)
@@ -116,6 +121,12 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
     let main = alice
         .ok("/api/files/read", json!({"session": s, "path": "main.py"}))
         .await;
+    let checkpoint = alice
+        .ok(
+            "/api/checkpoints/create",
+            json!({"session": s, "label": "before"}),
+        )
+        .await;
     Client::register(&app, "mallory").await;
     Client::register(&app, "vera").await;
     alice.share(&s, "vera", "viewer").await;
@@ -130,6 +141,10 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         "limit": 10, "user": "mallory", "role": "admin",
         "username": "sweeper", "email": "sweeper@example.com", "password": "not the password",
         "login": "alice", "reviewer_level": 1,
+        "version": 1, "to": "restored.py", "label": "mine", "checkpoint": checkpoint["id"],
+        "query": "SALARY", "regex": false, "case_sensitive": false, "whole_word": false,
+        "include": [], "exclude": [], "max_results": 100, "replacement": "overwritten",
+        "preview": false, "files": [{"path": SECRET_FILE, "hash": main["hash"]}],
     });
 
     let functions: BTreeSet<(String, String)> = leptos::server_fn::axum::server_fn_paths()
@@ -268,7 +283,17 @@ async fn the_registry_holds_every_domain(pool: PgPool) {
     let paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(p, _)| p.to_string())
         .collect();
-    for domain in ["auth", "sessions", "files", "sharing", "terminal", "health"] {
+    for domain in [
+        "auth",
+        "sessions",
+        "files",
+        "sharing",
+        "terminal",
+        "health",
+        "history",
+        "checkpoints",
+        "search",
+    ] {
         assert!(
             paths
                 .iter()

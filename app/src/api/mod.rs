@@ -4,8 +4,11 @@
 //! domain's module in `server`.
 
 pub mod auth;
+pub mod checkpoints;
 pub mod files;
 pub mod health;
+pub mod history;
+pub mod search;
 pub mod sessions;
 pub mod sharing;
 pub mod terminal;

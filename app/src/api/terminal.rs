@@ -15,5 +15,5 @@ pub async fn history(session: Uuid, limit: Option<i64>) -> Result<Vec<CommandRec
     if !(1..=1000).contains(&limit) {
         return Err(AppError::invalid("limit must be between 1 and 1000"));
     }
-    crate::server::history::list(&state.pool, g.session_id, limit).await
+    crate::server::commands::list(&state.pool, g.session_id, limit).await
 }

@@ -5,13 +5,59 @@
 
 use super::access::Grant;
 use super::digest::sha256_hex;
+use super::history;
 use super::state::{AppState, FileChange};
 use crate::error::constraint_of;
 use crate::paths;
 use crate::wire::files::{FileContent, ItemKind, Saved, TreeItem};
+use crate::wire::history::Source;
 use crate::AppError;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
+
+/// Who writes, and how: recorded with the version a write makes.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer {
+    pub by: Option<i64>,
+    pub source: Source,
+}
+
+impl Writer {
+    /// The caller of this request: the IDE's own page, or another API client.
+    pub fn caller(g: &Grant) -> Self {
+        Self::of(g, request_source())
+    }
+
+    pub fn of(g: &Grant, source: Source) -> Self {
+        Self {
+            by: Some(g.login.id),
+            source,
+        }
+    }
+}
+
+/// A save from the IDE's page is an editor's: browsers say where a request comes
+/// from, other clients (curl, scripts) do not.
+fn request_source() -> Source {
+    let from_page = leptos::prelude::use_context::<http::request::Parts>().is_some_and(|p| {
+        p.headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v == "same-origin")
+    });
+    if from_page {
+        Source::Editor
+    } else {
+        Source::Api
+    }
+}
+
+/// A file coming back with its identity (an undelete, a checkpoint's restore):
+/// its history goes on after `version`.
+#[derive(Debug, Clone, Copy)]
+pub struct Revive {
+    pub file_key: i64,
+    pub version: i32,
+}
 
 const TREE_COLUMNS: &str =
     "full_path AS path, kind, size_bytes AS size, content_hash AS hash, version";
@@ -78,7 +124,7 @@ pub async fn contents(
 }
 
 /// Refuses content over the per-file limit, or that would take the workspace over its limit.
-async fn check_size(
+pub async fn check_size(
     state: &AppState,
     sid: i64,
     replacing: Option<&str>,
@@ -91,6 +137,18 @@ async fn check_size(
             s.max_file_bytes
         )));
     }
+    check_room(state, sid, replacing, size).await
+}
+
+/// Refuses `size` more bytes (replacing the file at `replacing`) that would take
+/// the workspace over its limit.
+pub async fn check_room(
+    state: &AppState,
+    sid: i64,
+    replacing: Option<&str>,
+    size: usize,
+) -> Result<(), AppError> {
+    let s = &state.settings;
     let others: i64 = sqlx::query_scalar(
         "SELECT COALESCE(sum(size_bytes), 0)::int8 FROM workspace_items
          WHERE session_id = $1 AND full_path IS DISTINCT FROM $2",
@@ -117,6 +175,7 @@ fn taken(path: &str) -> impl Fn(sqlx::Error) -> AppError + '_ {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn insert_file(
     tx: &mut Transaction<'_, Postgres>,
     sid: i64,
@@ -124,11 +183,16 @@ pub async fn insert_file(
     parent: Option<i64>,
     path: &str,
     content: &str,
+    w: Writer,
+    revive: Option<Revive>,
 ) -> Result<TreeItem, AppError> {
     sqlx::query_as(&format!(
         "INSERT INTO workspace_items
-             (session_id, session_uuid, parent_id, name, kind, content, content_hash, size_bytes, full_path)
-         VALUES ($1, $2, $3, $4, 'file', $5, $6, $7, $8) RETURNING {TREE_COLUMNS}"
+             (session_id, session_uuid, parent_id, name, kind, content, content_hash, size_bytes,
+              full_path, changed_by, change_source, file_key, version)
+         VALUES ($1, $2, $3, $4, 'file', $5, $6, $7, $8, $9, $10,
+                 COALESCE($11, nextval('file_keys')), COALESCE($12, 1))
+         RETURNING {TREE_COLUMNS}"
     ))
     .bind(sid)
     .bind(uuid)
@@ -138,34 +202,41 @@ pub async fn insert_file(
     .bind(sha256_hex(content.as_bytes()))
     .bind(content.len() as i64)
     .bind(path)
+    .bind(w.by)
+    .bind(w.source)
+    .bind(revive.map(|r| r.file_key))
+    .bind(revive.map(|r| r.version + 1))
     .fetch_one(&mut **tx)
     .await
     .map_err(taken(path))
 }
 
-/// Inserts the folder `path` under `parent`; its id.
+/// Inserts the folder `path` under `parent` (with its old identity when it comes
+/// back); its id.
 pub async fn insert_folder(
     tx: &mut Transaction<'_, Postgres>,
     sid: i64,
     uuid: Uuid,
     parent: Option<i64>,
     path: &str,
+    file_key: Option<i64>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO workspace_items (session_id, session_uuid, parent_id, name, kind, full_path)
-         VALUES ($1, $2, $3, $4, 'folder', $5) RETURNING id",
+        "INSERT INTO workspace_items (session_id, session_uuid, parent_id, name, kind, full_path, file_key)
+         VALUES ($1, $2, $3, $4, 'folder', $5, COALESCE($6, nextval('file_keys'))) RETURNING id",
     )
     .bind(sid)
     .bind(uuid)
     .bind(parent)
     .bind(paths::name(path))
     .bind(path)
+    .bind(file_key)
     .fetch_one(&mut **tx)
     .await
 }
 
 /// The id of the folder that will hold `path`, creating missing folders on the way.
-async fn ensure_parents(
+pub async fn ensure_parents(
     tx: &mut Transaction<'_, Postgres>,
     sid: i64,
     uuid: Uuid,
@@ -195,7 +266,7 @@ async fn ensure_parents(
                     "{prefix} is a file, not a folder"
                 )))
             }
-            None => insert_folder(tx, sid, uuid, id, &prefix)
+            None => insert_folder(tx, sid, uuid, id, &prefix, None)
                 .await
                 .map_err(taken(&prefix))?,
         });
@@ -216,14 +287,16 @@ pub async fn create(
     }
     let content = content.unwrap_or_default();
     check_size(state, g.session_id, None, content.len()).await?;
+    let (sid, uuid) = (g.session_id, g.session);
     let mut tx = state.pool.begin().await?;
-    let parent = ensure_parents(&mut tx, g.session_id, g.session, &path).await?;
+    let parent = ensure_parents(&mut tx, sid, uuid, &path).await?;
     let item = match kind {
         ItemKind::File => {
-            insert_file(&mut tx, g.session_id, g.session, parent, &path, &content).await?
+            let w = Writer::caller(g);
+            insert_file(&mut tx, sid, uuid, parent, &path, &content, w, None).await?
         }
         ItemKind::Folder => {
-            insert_folder(&mut tx, g.session_id, g.session, parent, &path)
+            insert_folder(&mut tx, sid, uuid, parent, &path, None)
                 .await
                 .map_err(taken(&path))?;
             TreeItem {
@@ -248,6 +321,35 @@ pub async fn create(
     Ok(item)
 }
 
+/// Sets the content of `path` if it still has `base_hash`: a compare-and-set in
+/// one statement, so only a write based on the current version lands.
+pub async fn set_content<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    sid: i64,
+    path: &str,
+    content: &str,
+    base_hash: &str,
+    w: Writer,
+) -> Result<Option<Saved>, AppError> {
+    Ok(sqlx::query_as(
+        "UPDATE workspace_items
+         SET content = $3, content_hash = $4, size_bytes = $5, version = version + 1,
+             updated_at = now(), changed_by = $7, change_source = $8
+         WHERE session_id = $1 AND full_path = $2 AND kind = 'file' AND content_hash = $6
+         RETURNING full_path AS path, content_hash AS hash, version",
+    )
+    .bind(sid)
+    .bind(path)
+    .bind(content)
+    .bind(sha256_hex(content.as_bytes()))
+    .bind(content.len() as i64)
+    .bind(base_hash)
+    .bind(w.by)
+    .bind(w.source)
+    .fetch_optional(db)
+    .await?)
+}
+
 pub async fn save(
     state: &AppState,
     g: &Grant,
@@ -255,23 +357,21 @@ pub async fn save(
     content: String,
     base_hash: &str,
 ) -> Result<Saved, AppError> {
+    save_as(state, g, path, content, base_hash, Writer::caller(g)).await
+}
+
+/// A save made as `w` (a restore, a replace): the same checks as any save.
+pub async fn save_as(
+    state: &AppState,
+    g: &Grant,
+    path: &str,
+    content: String,
+    base_hash: &str,
+    w: Writer,
+) -> Result<Saved, AppError> {
     let path = paths::validate(path)?;
     check_size(state, g.session_id, Some(&path), content.len()).await?;
-    // Compare-and-set in one statement: only a save based on the current hash lands.
-    let saved: Option<Saved> = sqlx::query_as(
-        "UPDATE workspace_items
-         SET content = $3, content_hash = $4, size_bytes = $5, version = version + 1, updated_at = now()
-         WHERE session_id = $1 AND full_path = $2 AND kind = 'file' AND content_hash = $6
-         RETURNING full_path AS path, content_hash AS hash, version",
-    )
-    .bind(g.session_id)
-    .bind(&path)
-    .bind(&content)
-    .bind(sha256_hex(content.as_bytes()))
-    .bind(content.len() as i64)
-    .bind(base_hash)
-    .fetch_optional(&state.pool)
-    .await?;
+    let saved = set_content(&state.pool, g.session_id, &path, &content, base_hash, w).await?;
     if let Some(saved) = saved {
         let change = FileChange::Written {
             path,
@@ -342,17 +442,15 @@ pub async fn move_item(
     Ok(moved)
 }
 
-/// Deletes a file, or a folder with everything in it.
+/// Deletes a file, or a folder with everything in it; it stays recoverable.
 pub async fn delete(state: &AppState, g: &Grant, path: &str) -> Result<(), AppError> {
     let path = paths::validate(path)?;
-    let done = sqlx::query("DELETE FROM workspace_items WHERE session_id = $1 AND full_path = $2")
-        .bind(g.session_id)
-        .bind(&path)
-        .execute(&state.pool)
-        .await?;
-    if done.rows_affected() == 0 {
+    let mut tx = state.pool.begin().await?;
+    let roots = [path.clone()];
+    if history::delete(&mut tx, g.session_id, &roots, Writer::caller(g)).await? == 0 {
         return Err(no_file(&path));
     }
+    tx.commit().await?;
     state
         .hooks
         .changed(g.session, FileChange::Deleted { path })

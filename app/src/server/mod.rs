@@ -5,10 +5,15 @@
 
 pub mod access;
 pub mod auth;
+pub mod blobs;
+pub mod checkpoints;
+pub mod commands;
 pub mod digest;
 pub mod files;
 pub mod history;
 pub mod login;
+pub mod retention;
+pub mod search;
 pub mod sessions;
 pub mod sharing;
 pub mod state;

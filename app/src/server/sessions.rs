@@ -2,6 +2,7 @@
 //! Callers hold a grant (or a login, for a user's own list and new sessions).
 
 use super::{access, files};
+use crate::wire::history::Source;
 use crate::wire::sessions::{CodeSession, Language};
 use crate::AppError;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -86,7 +87,11 @@ pub async fn create(
     .fetch_one(&mut **tx)
     .await?;
     let (file, content) = language.starter();
-    files::insert_file(tx, id, uuid, None, file, content).await?;
+    let w = files::Writer {
+        by: Some(owner),
+        source: Source::Template,
+    };
+    files::insert_file(tx, id, uuid, None, file, content, w, None).await?;
     Ok(sqlx::query_as(&format!("{SELECT} WHERE s.id = $2"))
         .bind(owner)
         .bind(id)

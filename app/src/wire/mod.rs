@@ -6,6 +6,8 @@ pub mod access;
 pub mod auth;
 pub mod events;
 pub mod files;
+pub mod history;
+pub mod search;
 pub mod sessions;
 pub mod sharing;
 pub mod terminal;

@@ -30,6 +30,8 @@ pub const HISTORY_OUTPUT_BYTES: usize = 64 * 1024;
 /// A command that ended, for the history and the sync.
 #[derive(Debug, Clone)]
 pub struct Finished {
+    /// Who opened the terminal it ran in.
+    pub opener: i64,
     pub command: String,
     pub output: Vec<u8>,
     pub truncated: bool,
@@ -188,6 +190,7 @@ impl Terminal {
                         self.running.store(false, Ordering::Relaxed);
                         if let Some(r) = running.take() {
                             let _ = finished.send(Finished {
+                                opener: self.opener,
                                 command: r.command,
                                 output: r.output,
                                 truncated: r.truncated,

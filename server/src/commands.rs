@@ -6,7 +6,7 @@ use crate::news::News;
 use crate::runner::SessionRef;
 use crate::sync::Kick;
 use crate::terminal::{osc, Finished};
-use app::server::history::{self, Ended};
+use app::server::commands::{self, Ended};
 use app::wire::events::Event;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ pub async fn follow(
 ) {
     while let Some(f) = done.recv().await {
         // Waits if watcher kicks fill the queue: a command's sync is never dropped.
-        let _ = sync.send(Kick::Now).await;
+        let _ = sync.send(Kick::Now(f.opener)).await;
         let output = osc::plain_text(&f.output);
         let ended = Ended {
             command: &f.command,
@@ -32,7 +32,7 @@ pub async fn follow(
             started_at: f.started_at,
             finished_at: f.finished_at,
         };
-        match history::record(&pool, session.id, ended).await {
+        match commands::record(&pool, session.id, ended).await {
             Ok(()) => news.tell(
                 session.uuid,
                 Event::Command {

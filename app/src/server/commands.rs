@@ -1,0 +1,50 @@
+//! Terminal command history: every command the shell integration marked, with its
+//! (capped) output and exit code.
+
+use crate::wire::terminal::CommandRecord;
+use crate::AppError;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+/// The session's commands, newest first.
+pub async fn list(pool: &PgPool, sid: i64, limit: i64) -> Result<Vec<CommandRecord>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, command, output, output_truncated, exit_code, started_at, finished_at
+         FROM terminal_commands WHERE session_id = $1
+         ORDER BY started_at DESC, id DESC LIMIT $2",
+    )
+    .bind(sid)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// A command that ended, as the terminal saw it.
+pub struct Ended<'a> {
+    pub command: &'a str,
+    /// Plain text (escape codes removed).
+    pub output: &'a str,
+    pub truncated: bool,
+    pub exit_code: Option<i32>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+}
+
+pub async fn record(pool: &PgPool, sid: i64, c: Ended<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO terminal_commands
+             (session_id, command, output, output_truncated, exit_code, started_at, finished_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(sid)
+    .bind(c.command)
+    // Postgres text cannot hold NUL.
+    .bind(c.output.replace('\0', ""))
+    .bind(c.truncated)
+    .bind(c.exit_code)
+    .bind(c.started_at)
+    .bind(c.finished_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
