@@ -14,6 +14,7 @@ ALTER TABLE workspace_items
     ADD COLUMN change_source TEXT NOT NULL DEFAULT 'api'
         CHECK (change_source IN ('existing', 'template', 'editor', 'api', 'terminal', 'restore',
                                  'replace', 'suggestion', 'upload', 'collab'));
+CREATE INDEX workspace_items_file_key_idx ON workspace_items (session_id, file_key);
 
 -- Contents. raw: `data` is the content (the trigger's fast copy, packed soon after);
 -- zstd: a zstd frame of it; delta: a zstd frame made with the content of `base`

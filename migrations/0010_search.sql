@@ -1,11 +1,37 @@
--- Workspace search: a trigram index on file contents narrows a search to the files
--- that can match (LIKE and ILIKE on the literals a query must contain); the server
--- then matches lines itself, with Rust's regex syntax. A server without pg_trgm
--- (PostgreSQL's contrib) still searches, reading every file.
+-- Workspace search. A trigram index narrows a search to the files that can match
+-- (LIKE and ILIKE on the literals a query must contain); the server then matches
+-- lines itself, in Rust's regex syntax. The index is kept on a copy of the files
+-- that the server brings up to date in the background (a trigram index on the
+-- files themselves made every save of a large file several times slower); files
+-- changed since the copy was last brought up to date are searched directly.
+CREATE TABLE search_docs (
+    item_id    BIGINT PRIMARY KEY REFERENCES workspace_items (id) ON DELETE CASCADE,
+    session_id BIGINT NOT NULL,
+    hash       TEXT   NOT NULL,
+    content    TEXT   NOT NULL
+);
+CREATE INDEX search_docs_session_idx ON search_docs (session_id);
+
+-- How far the copy is: every file version up to this id is in it.
+CREATE TABLE search_indexed (
+    one     BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
+    through BIGINT  NOT NULL
+);
+INSERT INTO search_indexed (through) VALUES (0);
+
+DO $$
+BEGIN
+    ALTER TABLE search_docs ALTER COLUMN content SET COMPRESSION lz4;
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'lz4 compression unavailable (%)', SQLERRM;
+END
+$$;
+
+-- Without pg_trgm (PostgreSQL's contrib) searches still work, reading every file.
 DO $$
 BEGIN
     CREATE EXTENSION IF NOT EXISTS pg_trgm;
-    CREATE INDEX workspace_items_content_trgm ON workspace_items USING gin (content gin_trgm_ops);
+    CREATE INDEX search_docs_trgm_idx ON search_docs USING gin (content gin_trgm_ops);
 EXCEPTION WHEN OTHERS THEN
     RAISE NOTICE 'pg_trgm unavailable (%); searches read every file', SQLERRM;
 END

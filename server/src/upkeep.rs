@@ -1,36 +1,53 @@
-//! History upkeep in the background: the contents of new versions are packed as
-//! deltas within a second or so of being saved, and the retention sweep runs now
-//! and then. Several servers may share the work (rows are locked, not waited for).
+//! History and search upkeep in the background: the contents of new versions are
+//! packed as deltas, and the search index copy follows the files, within a second
+//! or so of each save; the retention sweep, and a check of the index copy for
+//! what it missed, run now and then. Several servers may share the work (rows
+//! are locked, not waited for).
 
-use app::server::blobs;
 use app::server::retention::{self, Retention};
+use app::server::{blobs, search};
 use sqlx::PgPool;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// How often the packer looks for new contents when it has found none.
-const PACK_EVERY: Duration = Duration::from_secs(1);
-/// Contents packed per transaction.
-const PACK_BATCH: i64 = 64;
+/// How often the work is looked for when there was none.
+const EVERY: Duration = Duration::from_secs(1);
+/// Items per transaction.
+const BATCH: i64 = 64;
+/// How often the index copy is checked for files it missed.
+const RECONCILE_EVERY: Duration = Duration::from_secs(600);
 
 pub fn start(pool: PgPool, retention: Retention, sweep_every: Duration) {
     tokio::spawn(async move {
+        let mut cache = blobs::Cache::default();
         let mut next_sweep = Instant::now() + sweep_every.min(Duration::from_secs(60));
+        let mut next_reconcile = Instant::now();
         while !pool.is_closed() {
-            match blobs::pack(&pool, PACK_BATCH).await {
+            let packed = blobs::pack(&pool, BATCH, &mut cache).await;
+            let indexed = search::index(&pool, BATCH * 8).await;
+            match (&packed, &indexed) {
                 // More may be waiting: no pause.
-                Ok(n) if n as i64 == PACK_BATCH => continue,
-                Ok(_) => {}
-                Err(e) if pool.is_closed() => tracing::debug!("packing stopped: {e}"),
-                Err(e) => tracing::warn!("packing history: {e}"),
+                (Ok(p), Ok(i)) if *p as i64 == BATCH || *i as i64 == BATCH * 8 => continue,
+                _ if pool.is_closed() => break,
+                (Err(e), _) => tracing::warn!("packing history: {e}"),
+                (_, Err(e)) => tracing::warn!("indexing for search: {e}"),
+                _ => {}
             }
-            if Instant::now() >= next_sweep {
+            let now = Instant::now();
+            if now >= next_reconcile {
+                match search::reconcile(&pool, 1000).await {
+                    Ok(0) => next_reconcile = now + RECONCILE_EVERY,
+                    Ok(n) => tracing::info!(files = n, "search index copy caught up"),
+                    Err(e) => tracing::warn!("checking the search index copy: {e}"),
+                }
+            }
+            if now >= next_sweep {
                 if let Err(e) = retention::sweep(&pool, retention).await {
                     tracing::warn!("history retention sweep: {e}");
                 }
-                next_sweep = Instant::now() + sweep_every;
+                next_sweep = now + sweep_every;
             }
-            tokio::time::sleep(PACK_EVERY).await;
+            tokio::time::sleep(EVERY).await;
         }
     });
 }

@@ -28,7 +28,8 @@ async fn history(c: &mut Client, s: &str, path: &str) -> Vec<Value> {
 }
 
 async fn pack_all(pool: &PgPool) {
-    while blobs::pack(pool, 64).await.unwrap() > 0 {}
+    let mut cache = blobs::Cache::default();
+    while blobs::pack(pool, 64, &mut cache).await.unwrap() > 0 {}
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -302,3 +302,42 @@ async fn a_viewer_searches_a_stranger_does_not(pool: PgPool) {
         )
         .await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_index_copy_never_hides_a_change(pool: PgPool) {
+    let (mut c, s) = workspace(&pool).await;
+    while app::server::search::index(&pool, 100).await.unwrap() > 0 {}
+    let docs: i64 = sqlx::query_scalar("SELECT count(*) FROM search_docs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(docs, 5, "every file is in the copy");
+    let r = search(&mut c, &s, json!({"query": "KeyError"})).await;
+    assert_eq!(places(&r), ["docs/notes.md:1:16"]);
+    // Changed after the copy was made: found as it is now, not as it was.
+    let now = c
+        .ok(
+            "/api/files/read",
+            json!({"session": s, "path": "docs/notes.md"}),
+        )
+        .await;
+    c.ok(
+        "/api/files/save",
+        json!({"session": s, "path": "docs/notes.md", "content": "Only IndexError here.\n",
+               "base_hash": now["hash"]}),
+    )
+    .await;
+    assert_eq!(
+        search(&mut c, &s, json!({"query": "KeyError"})).await["matches"],
+        json!([])
+    );
+    let r = search(&mut c, &s, json!({"query": "IndexError"})).await;
+    assert_eq!(places(&r), ["docs/notes.md:1:6"]);
+    // A copy that missed a version is mended by the check.
+    sqlx::query("UPDATE search_indexed SET through = (SELECT max(id) FROM file_versions)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(app::server::search::reconcile(&pool, 100).await.unwrap(), 1);
+    assert_eq!(app::server::search::reconcile(&pool, 100).await.unwrap(), 0);
+}

@@ -11,8 +11,11 @@ use std::collections::HashMap;
 
 /// Longest chain of deltas before a self-contained frame.
 pub const MAX_DEPTH: i32 = 32;
-/// zstd's level: small deltas, and fast enough to pack right after each save.
-const LEVEL: i32 = 6;
+/// zstd's level: measured on a 124 KB file with one line changed, level 3 makes
+/// a 628-byte delta in 0.28 ms (level 1: 2.8 KB; level 6: 1 KB in 0.6 ms).
+const LEVEL: i32 = 3;
+/// Decoded contents a cache keeps, in bytes.
+const CACHE_BYTES: usize = 32 << 20;
 
 #[derive(sqlx::FromRow)]
 struct Stored {
@@ -22,9 +25,39 @@ struct Stored {
     data: Vec<u8>,
 }
 
-/// Decoded contents by hash, for reading several related versions at once.
+/// Decoded contents by hash: consecutive versions are each other's dictionaries,
+/// so the packer keeps one across rounds. Bounded: the oldest entries go first.
 #[derive(Default)]
-pub struct Cache(HashMap<String, Vec<u8>>);
+pub struct Cache {
+    entries: HashMap<(i64, String), std::sync::Arc<Vec<u8>>>,
+    order: std::collections::VecDeque<(i64, String)>,
+    bytes: usize,
+}
+
+impl Cache {
+    fn get(&self, sid: i64, hash: &str) -> Option<std::sync::Arc<Vec<u8>>> {
+        self.entries.get(&(sid, hash.to_string())).cloned()
+    }
+
+    fn put(&mut self, sid: i64, hash: &str, content: Vec<u8>) -> std::sync::Arc<Vec<u8>> {
+        let key = (sid, hash.to_string());
+        if let Some(c) = self.entries.get(&key) {
+            return c.clone();
+        }
+        self.bytes += content.len();
+        let content = std::sync::Arc::new(content);
+        self.entries.insert(key.clone(), content.clone());
+        self.order.push_back(key);
+        while self.bytes > CACHE_BYTES && self.order.len() > 1 {
+            if let Some(old) = self.order.pop_front() {
+                if let Some(c) = self.entries.remove(&old) {
+                    self.bytes -= c.len();
+                }
+            }
+        }
+        content
+    }
+}
 
 /// The content of blob `hash` of session `sid`.
 pub async fn content(
@@ -37,7 +70,7 @@ pub async fn content(
     let mut chain: Vec<(String, Stored)> = Vec::new();
     let mut next = Some(hash.to_string());
     while let Some(h) = next {
-        if cache.0.contains_key(&h) {
+        if cache.get(sid, &h).is_some() {
             next = Some(h);
             break;
         }
@@ -56,13 +89,12 @@ pub async fn content(
             return Err(AppError::internal(format!("blob {hash}: chain too long")));
         }
     }
-    let mut dict: Option<Vec<u8>> = next.and_then(|h| cache.0.get(&h).cloned());
+    let mut dict = next.and_then(|h| cache.get(sid, &h));
     for (h, stored) in chain.into_iter().rev() {
-        let bytes = decode(&stored, dict.as_deref())?;
-        cache.0.insert(h, bytes.clone());
-        dict = Some(bytes);
+        let bytes = decode(&stored, dict.as_deref().map(Vec::as_slice))?;
+        dict = Some(cache.put(sid, &h, bytes));
     }
-    Ok(dict.unwrap_or_default())
+    Ok(dict.map(|d| d.as_ref().clone()).unwrap_or_default())
 }
 
 fn decode(stored: &Stored, dict: Option<&[u8]>) -> Result<Vec<u8>, AppError> {
@@ -123,7 +155,7 @@ async fn pack_one(
 /// Packs up to `limit` raw contents (oldest first), each against the content of
 /// the version before its first appearance. Another server packing at the same
 /// time takes other rows. Returns how many were packed.
-pub async fn pack(pool: &PgPool, limit: i64) -> Result<usize, AppError> {
+pub async fn pack(pool: &PgPool, limit: i64, cache: &mut Cache) -> Result<usize, AppError> {
     let mut tx = pool.begin().await?;
     let raw: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
         "SELECT session_id, hash, data FROM blobs WHERE encoding = 'raw'
@@ -132,7 +164,6 @@ pub async fn pack(pool: &PgPool, limit: i64) -> Result<usize, AppError> {
     .bind(limit)
     .fetch_all(&mut *tx)
     .await?;
-    let mut cache = Cache::default();
     let mut packed_count = 0;
     for (sid, hash, data) in &raw {
         // The predecessor of this content's first version, if its blob is there.
@@ -157,8 +188,8 @@ pub async fn pack(pool: &PgPool, limit: i64) -> Result<usize, AppError> {
             continue;
         }
         let base = base.map(|(hash, depth, _)| (hash, depth));
-        let packed = pack_one(&mut tx, *sid, data, base, &mut cache).await?;
-        cache.0.insert(hash.clone(), data.clone());
+        let packed = pack_one(&mut tx, *sid, data, base, cache).await?;
+        cache.put(*sid, hash, data.clone());
         packed_count += 1;
         sqlx::query(
             "UPDATE blobs SET encoding = $3, base = $4, depth = $5, data = $6

@@ -1,7 +1,9 @@
 //! Workspace search. Postgres narrows a search to the files that can match (a
-//! trigram index on contents, queried with the literals the search must contain),
-//! then the server matches lines with Rust's `regex`, whatever the query's
-//! syntax needs; include and exclude globs filter paths. Replace goes through a
+//! trigram index on a copy of the contents that the server keeps up to date in
+//! the background, queried with the literals the search must contain; files the
+//! copy does not have as they are now are always candidates), then the server
+//! matches lines with Rust's `regex`, whatever the query's syntax needs; include
+//! and exclude globs filter paths. Replace goes through a
 //! preview that names each file's hash, and applies only to files still at it.
 
 use super::access::Grant;
@@ -23,7 +25,7 @@ use sqlx::PgPool;
 pub const DEFAULT_RESULTS: u32 = 2_000;
 pub const MAX_RESULTS: u32 = 20_000;
 /// Files read from Postgres at a time.
-const BATCH: i64 = 200;
+const BATCH: usize = 200;
 /// Longest line text sent with a match.
 const TEXT_CHARS: usize = 1_000;
 /// Changed lines a replace preview shows per file.
@@ -86,34 +88,38 @@ impl Compiled {
             && !self.exclude.as_ref().is_some_and(|g| g.is_match(path))
     }
 
-    /// The files of session `sid` after `after` that can match, `BATCH` at a time.
-    async fn batch(
-        &self,
-        pool: &PgPool,
-        sid: i64,
-        after: &str,
-    ) -> Result<Vec<(String, String, String)>, AppError> {
+    /// The files of session `sid` that can match, by path: those the index copy
+    /// finds, and those it does not have as they are now.
+    async fn candidates(&self, pool: &PgPool, sid: i64) -> Result<Vec<(i64, String)>, AppError> {
         let op = if self.case_sensitive { "LIKE" } else { "ILIKE" };
-        let filter = if self.needles.is_empty() {
-            String::new()
+        let hits = if self.needles.is_empty() {
+            "SELECT item_id FROM search_docs WHERE session_id = $1".to_string()
         } else {
-            format!("AND content {op} ANY($3)")
+            format!(
+                "SELECT item_id FROM search_docs WHERE session_id = $1 AND content {op} ANY($2)"
+            )
         };
         let patterns: Vec<String> = self
             .needles
             .iter()
             .map(|n| format!("%{}%", like_escape(n)))
             .collect();
-        Ok(sqlx::query_as(&format!(
-            "SELECT full_path, content, content_hash FROM workspace_items
-             WHERE session_id = $1 AND kind = 'file' AND full_path COLLATE \"C\" > $2 {filter}
-             ORDER BY full_path COLLATE \"C\" LIMIT {BATCH}"
+        let found: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "WITH hits AS ({hits}),
+                  pending AS (
+                      SELECT i.id FROM workspace_items i
+                      LEFT JOIN search_docs d ON d.item_id = i.id AND d.hash = i.content_hash
+                      WHERE i.session_id = $1 AND i.kind = 'file' AND d.item_id IS NULL)
+             SELECT i.id, i.full_path FROM workspace_items i
+             WHERE i.session_id = $1 AND i.kind = 'file'
+               AND (i.id IN (SELECT item_id FROM hits) OR i.id IN (SELECT id FROM pending))
+             ORDER BY i.full_path COLLATE \"C\""
         ))
         .bind(sid)
-        .bind(after)
         .bind(&patterns)
         .fetch_all(pool)
-        .await?)
+        .await?;
+        Ok(found.into_iter().filter(|(_, p)| self.wants(p)).collect())
     }
 
     /// Calls `each(path, content, hash)` for every file that can match, in path
@@ -124,20 +130,84 @@ impl Compiled {
         sid: i64,
         mut each: impl FnMut(&str, &str, &str) -> bool,
     ) -> Result<(), AppError> {
-        let mut after = String::new();
-        loop {
-            let rows = self.batch(pool, sid, &after).await?;
-            let Some(last) = rows.last() else {
-                return Ok(());
-            };
-            after = last.0.clone();
+        let ids: Vec<i64> = self
+            .candidates(pool, sid)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        for chunk in ids.chunks(BATCH) {
+            let rows: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT full_path, content, content_hash FROM workspace_items
+                 WHERE id = ANY($1) AND session_id = $2 ORDER BY full_path COLLATE \"C\"",
+            )
+            .bind(chunk)
+            .bind(sid)
+            .fetch_all(pool)
+            .await?;
             for (path, content, hash) in &rows {
-                if self.wants(path) && !each(path, content, hash) {
+                if !each(path, content, hash) {
                     return Ok(());
                 }
             }
         }
+        Ok(())
     }
+}
+
+/// Brings the index copy up to date with the versions made since it last was
+/// (at most `limit` of them); how many it covered. One server at a time does it.
+pub async fn index(pool: &PgPool, limit: i64) -> Result<usize, AppError> {
+    let mut tx = pool.begin().await?;
+    let Some(through): Option<i64> =
+        sqlx::query_scalar("SELECT through FROM search_indexed FOR UPDATE SKIP LOCKED")
+            .fetch_optional(&mut *tx)
+            .await?
+    else {
+        return Ok(0);
+    };
+    let (last, count): (Option<i64>, i64) = sqlx::query_as(
+        "WITH batch AS (SELECT id, session_id, file_key FROM file_versions
+                        WHERE id > $1 ORDER BY id LIMIT $2),
+              copied AS (
+                  INSERT INTO search_docs (item_id, session_id, hash, content)
+                  SELECT i.id, i.session_id, i.content_hash, i.content FROM workspace_items i
+                  JOIN (SELECT DISTINCT session_id, file_key FROM batch) b
+                    ON i.session_id = b.session_id AND i.file_key = b.file_key
+                  WHERE i.kind = 'file'
+                  ON CONFLICT (item_id) DO UPDATE SET hash = EXCLUDED.hash, content = EXCLUDED.content
+                  WHERE search_docs.hash IS DISTINCT FROM EXCLUDED.hash)
+         SELECT max(id), count(*) FROM batch",
+    )
+    .bind(through)
+    .bind(limit)
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(last) = last {
+        sqlx::query("UPDATE search_indexed SET through = $1")
+            .bind(last)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(count as usize)
+}
+
+/// Copies files the index copy has missed (a version whose transaction committed
+/// after later ones had been indexed), at most `limit`; how many.
+pub async fn reconcile(pool: &PgPool, limit: i64) -> Result<u64, AppError> {
+    let done = sqlx::query(
+        "INSERT INTO search_docs (item_id, session_id, hash, content)
+         SELECT i.id, i.session_id, i.content_hash, i.content FROM workspace_items i
+         LEFT JOIN search_docs d ON d.item_id = i.id
+         WHERE i.kind = 'file' AND d.hash IS DISTINCT FROM i.content_hash
+         LIMIT $1
+         ON CONFLICT (item_id) DO UPDATE SET hash = EXCLUDED.hash, content = EXCLUDED.content",
+    )
+    .bind(limit)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// 422 with where the pattern is wrong, in Rust's regex syntax.
