@@ -97,6 +97,7 @@ async fn serve(
         leptos_options,
         settings: config.settings(),
         hooks: sandboxes.clone(),
+        contents: Default::default(),
     };
     let app = routes::app(state, services);
     tracing::info!("listening on http://{}", config.listen);

@@ -154,6 +154,28 @@ async fn versions_are_stored_once_and_as_small_deltas(pool: PgPool) {
     assert_eq!(blobs_n, 62, "61 contents of big.txt and main.py");
     // Naively 61 x 60 KB = 3.7 MB.
     assert!(bytes < 100_000, "{bytes} bytes stored");
+    // Each chain is as long as its blob says, and never longer than the limit.
+    let chains: Vec<(i32, i32)> = sqlx::query_as(
+        "WITH RECURSIVE chain AS (
+             SELECT session_id, hash, base, depth AS said, 0 AS actual FROM blobs
+             UNION ALL
+             SELECT c.session_id, c.hash, b.base, c.said, c.actual + 1 FROM chain c
+             JOIN blobs b ON b.session_id = c.session_id AND b.hash = c.base)
+         SELECT said, max(actual) FROM chain GROUP BY session_id, hash, said",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(
+        chains
+            .iter()
+            .all(|(said, actual)| said == actual && *actual <= blobs::MAX_DEPTH),
+        "{chains:?}"
+    );
+    assert!(
+        chains.iter().any(|(said, _)| *said == blobs::MAX_DEPTH),
+        "a chain reached the limit"
+    );
     // Every version reads back exactly, through its chain of deltas.
     for (n, want) in expected.iter().enumerate() {
         let v = c

@@ -24,10 +24,7 @@ pub async fn tree(session: Uuid) -> Result<Vec<TreeItem>, AppError> {
 #[server(prefix = "/api", endpoint = "files/read", input = Json)]
 pub async fn read(session: Uuid, path: String) -> Result<FileContent, AppError> {
     let (state, g) = access::session(session, Capability::Read).await?;
-    let path = crate::paths::validate(&path)?;
-    data::current(&state.pool, g.session_id, &path)
-        .await?
-        .ok_or_else(|| data::no_file(&path))
+    data::read(&state, g.session_id, &path).await
 }
 
 /// The files among `paths` (at most 1,000), for a client keeping a

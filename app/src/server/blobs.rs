@@ -1,9 +1,10 @@
-//! Contents of file versions, stored once per session and hash. A content comes
-//! in raw (the database trigger's copy of a new version) and the packer turns it
-//! into a zstd frame compressed with its predecessor's content as the dictionary,
-//! so a long series of small edits costs a few bytes each. Every `MAX_DEPTH`
-//! deltas a self-contained frame starts a new chain, so reading any version
-//! decodes at most that many frames.
+//! Contents of file versions, stored once per session and hash, as zstd frames
+//! compressed with their predecessor's content as the dictionary, so a long series
+//! of small edits costs a few bytes each. A save makes its delta at once (the
+//! content it replaces is at hand); any other change comes in raw (the database
+//! trigger's copy of a new version) and the packer compresses it soon after.
+//! Every `MAX_DEPTH` deltas a self-contained frame starts a new chain, so reading
+//! any version decodes at most that many frames.
 
 use crate::AppError;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -32,6 +33,48 @@ pub struct Cache {
     entries: HashMap<(i64, String), std::sync::Arc<Vec<u8>>>,
     order: std::collections::VecDeque<(i64, String)>,
     bytes: usize,
+}
+
+/// A cache shared by the requests of a server: the contents last saved or read,
+/// so that a save finds the content it replaces without reading it back.
+#[derive(Clone, Default)]
+pub struct Contents(std::sync::Arc<std::sync::Mutex<Cache>>);
+
+impl Contents {
+    pub fn remember(&self, sid: i64, hash: &str, content: &str) {
+        let mut cache = self.0.lock().expect("cache lock");
+        cache.put(sid, hash, content.as_bytes().to_vec());
+    }
+
+    /// A delta of `content` against the content of `base`, when that is at hand
+    /// (remembered, or still the current content of `path`).
+    pub async fn delta(
+        &self,
+        pool: &PgPool,
+        sid: i64,
+        path: &str,
+        base: &str,
+        content: &str,
+    ) -> Option<Vec<u8>> {
+        let known = self.0.lock().expect("cache lock").get(sid, base);
+        let dict = match known {
+            Some(d) => d,
+            None => {
+                let current: String = sqlx::query_scalar(
+                    "SELECT content FROM workspace_items
+                     WHERE session_id = $1 AND full_path = $2 AND content_hash = $3",
+                )
+                .bind(sid)
+                .bind(path)
+                .bind(base)
+                .fetch_optional(pool)
+                .await
+                .ok()??;
+                std::sync::Arc::new(current.into_bytes())
+            }
+        };
+        compress(content.as_bytes(), Some(&dict)).ok()
+    }
 }
 
 impl Cache {
@@ -187,7 +230,18 @@ pub async fn pack(pool: &PgPool, limit: i64, cache: &mut Cache) -> Result<usize,
         {
             continue;
         }
-        let base = base.map(|(hash, depth, _)| (hash, depth));
+        // Saves have made deltas of it already, counting from its depth 0: it
+        // starts a chain and stays at 0.
+        let based_on: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM blobs WHERE session_id = $1 AND base = $2)",
+        )
+        .bind(sid)
+        .bind(hash)
+        .fetch_one(&mut *tx)
+        .await?;
+        let base = base
+            .filter(|_| !based_on)
+            .map(|(hash, depth, _)| (hash, depth));
         let packed = pack_one(&mut tx, *sid, data, base, cache).await?;
         cache.put(*sid, hash, data.clone());
         packed_count += 1;

@@ -322,7 +322,10 @@ pub async fn create(
 }
 
 /// Sets the content of `path` if it still has `base_hash`: a compare-and-set in
-/// one statement, so only a write based on the current version lands.
+/// one statement, so only a write based on the current version lands. With
+/// `delta` (the content compressed against the base's), the version's content is
+/// stored packed at once, when the base's chain has room; else the history keeps
+/// a copy and the packer starts a new chain with it.
 pub async fn set_content<'e>(
     db: impl sqlx::PgExecutor<'e>,
     sid: i64,
@@ -330,9 +333,19 @@ pub async fn set_content<'e>(
     content: &str,
     base_hash: &str,
     w: Writer,
+    delta: Option<&[u8]>,
 ) -> Result<Option<Saved>, AppError> {
     Ok(sqlx::query_as(
-        "UPDATE workspace_items
+        "WITH base AS (
+             -- Locked so the packer leaves it as it is while a delta of it is made.
+             SELECT hash, depth FROM blobs
+             WHERE $9::bytea IS NOT NULL AND session_id = $1 AND hash = $6 AND depth < $10
+             FOR SHARE),
+         packed AS (
+             INSERT INTO blobs (session_id, hash, size, encoding, base, depth, data)
+             SELECT $1, $4, $5, 'delta', hash, depth + 1, $9 FROM base
+             ON CONFLICT (session_id, hash) DO NOTHING)
+         UPDATE workspace_items
          SET content = $3, content_hash = $4, size_bytes = $5, version = version + 1,
              updated_at = now(), changed_by = $7, change_source = $8
          WHERE session_id = $1 AND full_path = $2 AND kind = 'file' AND content_hash = $6
@@ -346,8 +359,20 @@ pub async fn set_content<'e>(
     .bind(base_hash)
     .bind(w.by)
     .bind(w.source)
+    .bind(delta)
+    .bind(super::blobs::MAX_DEPTH)
     .fetch_optional(db)
     .await?)
+}
+
+/// The file at `path`, remembered as the base of its next save.
+pub async fn read(state: &AppState, sid: i64, path: &str) -> Result<FileContent, AppError> {
+    let path = paths::validate(path)?;
+    let file = current(&state.pool, sid, &path)
+        .await?
+        .ok_or_else(|| no_file(&path))?;
+    state.contents.remember(sid, &file.hash, &file.content);
+    Ok(file)
 }
 
 pub async fn save(
@@ -371,8 +396,23 @@ pub async fn save_as(
 ) -> Result<Saved, AppError> {
     let path = paths::validate(path)?;
     check_size(state, g.session_id, Some(&path), content.len()).await?;
-    let saved = set_content(&state.pool, g.session_id, &path, &content, base_hash, w).await?;
+    let sid = g.session_id;
+    let delta = state
+        .contents
+        .delta(&state.pool, sid, &path, base_hash, &content)
+        .await;
+    let saved = set_content(
+        &state.pool,
+        sid,
+        &path,
+        &content,
+        base_hash,
+        w,
+        delta.as_deref(),
+    )
+    .await?;
     if let Some(saved) = saved {
+        state.contents.remember(sid, &saved.hash, &content);
         let change = FileChange::Written {
             path,
             content,

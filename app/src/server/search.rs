@@ -481,7 +481,17 @@ pub async fn replace(
             out.conflicts.push(skip(&e.message));
             continue;
         }
-        match files::set_content(&mut *tx, g.session_id, &file.path, &after, &base.hash, w).await? {
+        match files::set_content(
+            &mut *tx,
+            g.session_id,
+            &file.path,
+            &after,
+            &base.hash,
+            w,
+            None,
+        )
+        .await?
+        {
             Some(saved) => {
                 mirrored.push(Mirrored::Written {
                     path: file.path.clone(),

@@ -13,6 +13,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub settings: Settings,
     pub hooks: Arc<dyn WorkspaceHooks>,
+    /// Recent file contents, the dictionaries of the next saves' deltas.
+    pub contents: super::blobs::Contents,
 }
 
 /// The part of the server's configuration the API obeys.

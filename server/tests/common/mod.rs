@@ -83,6 +83,7 @@ pub fn router_with(pool: PgPool, services: Services) -> Router {
             secure_cookies: false,
         },
         hooks: services.sandboxes.clone(),
+        contents: Default::default(),
     };
     server::routes::app(state, services)
 }
