@@ -423,7 +423,19 @@ async fn write_items(
             continue;
         }
         let parent = parent_id(&folders, &path);
-        let id = files::insert_folder(tx, s.id, s.uuid, parent, &path, None).await?;
+        let id = match files::insert_folder(tx, s.id, s.uuid, parent, &path, None).await? {
+            Some(id) => id,
+            // Made through the API meanwhile.
+            None => {
+                sqlx::query_scalar(
+                    "SELECT id FROM workspace_items WHERE session_id = $1 AND full_path = $2",
+                )
+                .bind(s.id)
+                .bind(&path)
+                .fetch_one(&mut **tx)
+                .await?
+            }
+        };
         folders.insert(path, Some(id));
     }
     let files: Vec<&Upsert> = items.iter().filter(|i| i.kind == EntryKind::File).collect();

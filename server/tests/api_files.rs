@@ -323,3 +323,30 @@ async fn many_files_in_one_read_for_the_offline_copy(pool: PgPool) {
         )
         .await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn files_made_at_once_in_a_new_folder_all_land(pool: PgPool) {
+    let app = router(pool);
+    let mut c = Client::register(&app, "alice").await;
+    let s = c.session().await;
+    let made = (0..8).map(|i| {
+        let mut c = c.clone();
+        let s = s.clone();
+        async move {
+            c.post(
+                "/api/files/create",
+                json!({"session": s, "path": format!("new/deeper/f{i}.txt"), "kind": "file"}),
+            )
+            .await
+            .status
+        }
+    });
+    let statuses = futures_util::future::join_all(made).await;
+    assert!(statuses.iter().all(|s| s.as_u16() == 200), "{statuses:?}");
+    let tree = c.ok("/api/files/tree", json!({"session": s})).await;
+    assert_eq!(
+        tree.as_array().unwrap().len(),
+        11,
+        "main.py, two folders, eight files"
+    );
+}

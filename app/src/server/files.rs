@@ -212,7 +212,8 @@ pub async fn insert_file(
 }
 
 /// Inserts the folder `path` under `parent` (with its old identity when it comes
-/// back); its id.
+/// back); its id, or none when the path is taken (perhaps by another request
+/// making the same folder at the same time).
 pub async fn insert_folder(
     tx: &mut Transaction<'_, Postgres>,
     sid: i64,
@@ -220,10 +221,11 @@ pub async fn insert_folder(
     parent: Option<i64>,
     path: &str,
     file_key: Option<i64>,
-) -> Result<i64, sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO workspace_items (session_id, session_uuid, parent_id, name, kind, full_path, file_key)
-         VALUES ($1, $2, $3, $4, 'folder', $5, COALESCE($6, nextval('file_keys'))) RETURNING id",
+         VALUES ($1, $2, $3, $4, 'folder', $5, COALESCE($6, nextval('file_keys')))
+         ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(sid)
     .bind(uuid)
@@ -231,8 +233,30 @@ pub async fn insert_folder(
     .bind(paths::name(path))
     .bind(path)
     .bind(file_key)
-    .fetch_one(&mut **tx)
+    .fetch_optional(&mut **tx)
     .await
+}
+
+/// The id of the folder at `path`; 409 when a file is there.
+pub async fn folder_id(
+    tx: &mut Transaction<'_, Postgres>,
+    sid: i64,
+    path: &str,
+) -> Result<Option<i64>, AppError> {
+    let found: Option<(i64, ItemKind)> = sqlx::query_as(
+        "SELECT id, kind FROM workspace_items WHERE session_id = $1 AND full_path = $2",
+    )
+    .bind(sid)
+    .bind(path)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match found {
+        Some((id, ItemKind::Folder)) => Ok(Some(id)),
+        Some((_, ItemKind::File)) => Err(AppError::conflict(format!(
+            "{path} is a file, not a folder"
+        ))),
+        None => Ok(None),
+    }
 }
 
 /// The id of the folder that will hold `path`, creating missing folders on the way.
@@ -252,24 +276,15 @@ pub async fn ensure_parents(
             prefix.push('/');
         }
         prefix.push_str(segment);
-        let found: Option<(i64, ItemKind)> = sqlx::query_as(
-            "SELECT id, kind FROM workspace_items WHERE session_id = $1 AND full_path = $2",
-        )
-        .bind(sid)
-        .bind(&prefix)
-        .fetch_optional(&mut **tx)
-        .await?;
-        id = Some(match found {
-            Some((fid, ItemKind::Folder)) => fid,
-            Some((_, ItemKind::File)) => {
-                return Err(AppError::conflict(format!(
-                    "{prefix} is a file, not a folder"
-                )))
-            }
-            None => insert_folder(tx, sid, uuid, id, &prefix, None)
-                .await
-                .map_err(taken(&prefix))?,
-        });
+        let here = match folder_id(tx, sid, &prefix).await? {
+            Some(fid) => Some(fid),
+            None => insert_folder(tx, sid, uuid, id, &prefix, None).await?,
+        };
+        // Made by another request meanwhile: it is there now.
+        id = match here {
+            Some(fid) => Some(fid),
+            None => folder_id(tx, sid, &prefix).await?,
+        };
     }
     Ok(id)
 }
@@ -297,8 +312,8 @@ pub async fn create(
         }
         ItemKind::Folder => {
             insert_folder(&mut tx, sid, uuid, parent, &path, None)
-                .await
-                .map_err(taken(&path))?;
+                .await?
+                .ok_or_else(|| AppError::conflict(format!("{path} already exists")))?;
             TreeItem {
                 path: path.clone(),
                 kind,

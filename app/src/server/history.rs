@@ -212,7 +212,9 @@ pub async fn undelete(
                 let key = revive(&mut tx, sid, item.file_key)
                     .await?
                     .map(|r| r.file_key);
-                files::insert_folder(&mut tx, sid, uuid, parent, &target, key).await?;
+                files::insert_folder(&mut tx, sid, uuid, parent, &target, key)
+                    .await?
+                    .ok_or_else(|| AppError::conflict(format!("{target} already exists")))?;
                 changes.push(FileChange::Folder {
                     path: target.clone(),
                 });
