@@ -66,7 +66,7 @@ def generate(root: pathlib.Path) -> dict:
     files = {}
     for i in range(FILES):
         path = f"pkg{i // 100:02d}/module_{i % 100:02d}.py"
-        lines = [line(rng) for _ in range(rng.randrange(60, 180))]
+        lines = [line(rng) for _ in range(rng.randrange(75, 225))]
         if i in (1234, 5678, 9012):
             lines.insert(len(lines) // 2, "    marker = 'zq_marker_771'")
         text = "\n".join(lines) + "\n"

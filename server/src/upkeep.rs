@@ -15,7 +15,7 @@ const EVERY: Duration = Duration::from_secs(1);
 /// Items per transaction.
 const BATCH: i64 = 64;
 /// How often the index copy is checked for files it missed.
-const RECONCILE_EVERY: Duration = Duration::from_secs(600);
+const RECONCILE_EVERY: Duration = Duration::from_secs(300);
 
 pub fn start(pool: PgPool, retention: Retention, sweep_every: Duration) {
     tokio::spawn(async move {

@@ -306,6 +306,11 @@ async fn a_viewer_searches_a_stranger_does_not(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_index_copy_never_hides_a_change(pool: PgPool) {
     let (mut c, s) = workspace(&pool).await;
+    // Versions are indexed once they are a second old.
+    sqlx::query("UPDATE file_versions SET created_at = now() - interval '1 minute'")
+        .execute(&pool)
+        .await
+        .unwrap();
     while app::server::search::index(&pool, 100).await.unwrap() > 0 {}
     let docs: i64 = sqlx::query_scalar("SELECT count(*) FROM search_docs")
         .fetch_one(&pool)

@@ -16,16 +16,16 @@ use crate::wire::search::{
     FileBase, FileChange, FileHit, LineChange, Replaced, Skipped, TextMatch, TextResults,
 };
 use crate::AppError;
+use futures_util::TryStreamExt;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::{Regex, RegexBuilder};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use sqlx::PgPool;
+use std::time::{Duration, Instant};
 
 /// Matches returned unless the caller asks for another number.
 pub const DEFAULT_RESULTS: u32 = 2_000;
 pub const MAX_RESULTS: u32 = 20_000;
-/// Files read from Postgres at a time.
-const BATCH: usize = 200;
 /// Longest line text sent with a match.
 const TEXT_CHARS: usize = 1_000;
 /// Changed lines a replace preview shows per file.
@@ -88,75 +88,79 @@ impl Compiled {
             && !self.exclude.as_ref().is_some_and(|g| g.is_match(path))
     }
 
-    /// The files of session `sid` that can match, by path: those the index copy
-    /// finds, and those it does not have as they are now.
-    async fn candidates(&self, pool: &PgPool, sid: i64) -> Result<Vec<(i64, String)>, AppError> {
-        let op = if self.case_sensitive { "LIKE" } else { "ILIKE" };
-        let hits = if self.needles.is_empty() {
-            "SELECT item_id FROM search_docs WHERE session_id = $1".to_string()
-        } else {
-            format!(
-                "SELECT item_id FROM search_docs WHERE session_id = $1 AND content {op} ANY($2)"
-            )
-        };
-        let patterns: Vec<String> = self
-            .needles
-            .iter()
-            .map(|n| format!("%{}%", like_escape(n)))
-            .collect();
-        let found: Vec<(i64, String)> = sqlx::query_as(&format!(
-            "WITH hits AS ({hits}),
-                  pending AS (
-                      SELECT i.id FROM workspace_items i
-                      LEFT JOIN search_docs d ON d.item_id = i.id AND d.hash = i.content_hash
-                      WHERE i.session_id = $1 AND i.kind = 'file' AND d.item_id IS NULL)
-             SELECT i.id, i.full_path FROM workspace_items i
-             WHERE i.session_id = $1 AND i.kind = 'file'
-               AND (i.id IN (SELECT item_id FROM hits) OR i.id IN (SELECT id FROM pending))
-             ORDER BY i.full_path COLLATE \"C\""
-        ))
-        .bind(sid)
-        .bind(&patterns)
-        .fetch_all(pool)
-        .await?;
-        Ok(found.into_iter().filter(|(_, p)| self.wants(p)).collect())
-    }
-
-    /// Calls `each(path, content, hash)` for every file that can match, in path
-    /// order, until it returns false.
+    /// Calls `each(path, content, hash)` for every file of session `sid` that can
+    /// match, until it returns false: the files the index copy finds (as the copy
+    /// has them, when they are still so), then those the copy does not have as
+    /// they are now, filtered the same way without the index. One query, read as
+    /// it streams, so Postgres reads on while the server matches; in no order.
     async fn scan(
         &self,
         pool: &PgPool,
         sid: i64,
         mut each: impl FnMut(&str, &str, &str) -> bool,
     ) -> Result<(), AppError> {
-        let ids: Vec<i64> = self
-            .candidates(pool, sid)
-            .await?
-            .into_iter()
-            .map(|(id, _)| id)
+        let op = if self.case_sensitive { "LIKE" } else { "ILIKE" };
+        let filter = |column: &str| {
+            if self.needles.is_empty() {
+                String::new()
+            } else {
+                format!("AND {column} {op} ANY($2)")
+            }
+        };
+        let patterns: Vec<String> = self
+            .needles
+            .iter()
+            .map(|n| format!("%{}%", like_escape(n)))
             .collect();
-        for chunk in ids.chunks(BATCH) {
-            let rows: Vec<(String, String, String)> = sqlx::query_as(
-                "SELECT full_path, content, content_hash FROM workspace_items
-                 WHERE id = ANY($1) AND session_id = $2 ORDER BY full_path COLLATE \"C\"",
-            )
-            .bind(chunk)
+        // The files the copy lacks are found first without reading any content,
+        // or Postgres would read every file's to filter them.
+        let sql = format!(
+            "WITH pending AS MATERIALIZED (
+                 SELECT i.id FROM workspace_items i
+                 LEFT JOIN search_docs d ON d.item_id = i.id AND d.hash = i.content_hash
+                 WHERE i.session_id = $1 AND i.kind = 'file' AND d.item_id IS NULL)
+             SELECT i.full_path, d.content, d.hash FROM search_docs d
+             JOIN workspace_items i ON i.id = d.item_id AND i.content_hash = d.hash
+             WHERE d.session_id = $1 {}
+             UNION ALL
+             SELECT i.full_path, i.content, i.content_hash FROM pending p
+             JOIN workspace_items i ON i.id = p.id
+             WHERE true {}",
+            filter("d.content"),
+            filter("i.content"),
+        );
+        let started = Instant::now();
+        let (mut files, mut matching) = (0usize, Duration::ZERO);
+        let mut rows = sqlx::query_as::<_, (String, String, String)>(&sql)
             .bind(sid)
-            .fetch_all(pool)
-            .await?;
-            for (path, content, hash) in &rows {
-                if !each(path, content, hash) {
-                    return Ok(());
-                }
+            .bind(&patterns)
+            .fetch(pool);
+        while let Some((path, content, hash)) = rows.try_next().await? {
+            if !self.wants(&path) {
+                continue;
+            }
+            files += 1;
+            let t = Instant::now();
+            let more = each(&path, &content, &hash);
+            matching += t.elapsed();
+            if !more {
+                break;
             }
         }
+        tracing::debug!(
+            files,
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            match_ms = matching.as_secs_f64() * 1e3,
+            "searched"
+        );
         Ok(())
     }
 }
 
 /// Brings the index copy up to date with the versions made since it last was
 /// (at most `limit` of them); how many it covered. One server at a time does it.
+/// Versions are taken a second after they were made, so that the transactions
+/// that made them have committed (one that took longer is found by `reconcile`).
 pub async fn index(pool: &PgPool, limit: i64) -> Result<usize, AppError> {
     let mut tx = pool.begin().await?;
     let Some(through): Option<i64> =
@@ -168,7 +172,8 @@ pub async fn index(pool: &PgPool, limit: i64) -> Result<usize, AppError> {
     };
     let (last, count): (Option<i64>, i64) = sqlx::query_as(
         "WITH batch AS (SELECT id, session_id, file_key FROM file_versions
-                        WHERE id > $1 ORDER BY id LIMIT $2),
+                        WHERE id > $1 AND created_at < now() - interval '1 second'
+                        ORDER BY id LIMIT $2),
               copied AS (
                   INSERT INTO search_docs (item_id, session_id, hash, content)
                   SELECT i.id, i.session_id, i.content_hash, i.content FROM workspace_items i
@@ -366,6 +371,7 @@ pub async fn text(
     })
     .await?;
     out.truncate(room);
+    out.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     Ok(TextResults {
         matches: out,
         truncated,
@@ -436,6 +442,7 @@ pub async fn replace(
             true
         })
         .await?;
+        out.files.sort_by(|a, b| a.path.cmp(&b.path));
         return Ok(out);
     }
     let bases = bases.ok_or_else(|| {
