@@ -2,6 +2,10 @@
 //! regular expression, match case, whole word, include and exclude globs),
 //! replace through a preview, and files by fuzzy name.
 
+// The arguments are the API's flat JSON fields; the server macro gives the
+// browser's functions the same list, where no attribute of ours reaches.
+#![allow(clippy::too_many_arguments)]
+
 use crate::wire::search::{FileBase, FileHit, Replaced, TextResults};
 use crate::AppError;
 use leptos::prelude::*;
@@ -17,7 +21,6 @@ use crate::{
 /// The matches in path order; `max_results` (default 2,000, at most 20,000)
 /// bounds them and `truncated` says when it did.
 #[server(prefix = "/api", endpoint = "search/text", input = Json)]
-#[allow(clippy::too_many_arguments)]
 pub async fn text(
     session: Uuid,
     query: String,
@@ -51,7 +54,6 @@ pub async fn text(
 /// with `preview: false` and those `files` back, the replace (after a
 /// checkpoint), leaving alone each file changed since.
 #[server(prefix = "/api", endpoint = "search/replace", input = Json)]
-#[allow(clippy::too_many_arguments)]
 pub async fn replace(
     session: Uuid,
     query: String,

@@ -98,6 +98,15 @@ mod imp {
     pub fn rename(from: &str, to: &str) {
         monaco::rename_file(from, to);
     }
+
+    /// Selects a match in the shown file and scrolls to it.
+    pub fn reveal(line: u32, column: u32, end_column: u32) {
+        EDITOR.with_borrow(|e| {
+            if let Some(e) = e {
+                monaco::reveal_range(&e.handle, line, column, end_column);
+            }
+        });
+    }
 }
 
 #[cfg(not(feature = "hydrate"))]
@@ -109,6 +118,7 @@ mod imp {
     pub fn set_content(_: &str, _: &str) {}
     pub fn close(_: &str) {}
     pub fn rename(_: &str, _: &str) {}
+    pub fn reveal(_: u32, _: u32, _: u32) {}
 }
 
 pub use imp::*;

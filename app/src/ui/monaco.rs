@@ -19,6 +19,10 @@ extern "C" {
     #[wasm_bindgen(js_name = disposeEditor)]
     pub fn dispose_editor(editor: &JsValue);
 
+    /// Selects line `line`, columns `column` to `end_column` (1-based), in the middle of the view.
+    #[wasm_bindgen(js_name = revealRange)]
+    pub fn reveal_range(editor: &JsValue, line: u32, column: u32, end_column: u32);
+
     #[wasm_bindgen(js_name = setReadOnly)]
     pub fn set_read_only(editor: &JsValue, read_only: bool);
 
@@ -41,7 +45,8 @@ extern "C" {
     #[wasm_bindgen(js_name = warmLanguages)]
     pub fn warm_languages(paths: Vec<String>);
 
-    /// A side-by-side diff in `element`; returns a function that disposes it.
+    /// A side-by-side diff in `element` (`theirs` left, `mine` right); returns a
+    /// function that disposes it.
     #[wasm_bindgen(js_name = showDiff)]
     pub fn show_diff(
         element: &web_sys::HtmlElement,

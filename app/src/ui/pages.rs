@@ -6,8 +6,8 @@ use super::{
     layout::IdeLayout,
     live,
     session_list::SessionList,
+    side::SidePanel,
     terminal::{Panel, Terms},
-    tree::FileTree,
     use_user,
     workspace::Ws,
 };
@@ -96,7 +96,7 @@ fn Workspace(session: CodeSession, tree: Vec<TreeItem>) -> impl IntoView {
     view! {
         <IdeLayout
             title=Signal::derive(move || title.clone())
-            sidebar=|| view! { <FileTree /> }
+            sidebar=|| view! { <SidePanel /> }
             editor=|| view! { <EditorArea /> }
             panel=|| view! { <Panel /> }
         />

@@ -102,7 +102,8 @@ export function renameFile(from, to) {
   window.monaco.editor.createModel(text, languageFor(to), uriFor(to));
 }
 
-// A read-only side-by-side view of the server's version (left) and the user's (right).
+// A read-only side-by-side view of two texts of a file: `left` (the server's
+// version, an older version) and `right` (the user's, the current one).
 export function showDiff(element, path, theirs, mine) {
   const diff = window.monaco.editor.createDiffEditor(element, {
     theme: "vs-dark",
@@ -119,6 +120,15 @@ export function showDiff(element, path, theirs, mine) {
     original.dispose();
     modified.dispose();
   };
+}
+
+// Selects a range of the shown file (1-based lines and columns) and scrolls it
+// into the middle of the editor.
+export function revealRange(editor, line, column, endColumn) {
+  const range = new window.monaco.Range(line, column, line, endColumn);
+  editor.setSelection(range);
+  editor.revealRangeInCenter(range);
+  editor.focus();
 }
 
 // A viewer's editor: Monaco itself says "Cannot edit in read-only editor" on typing.

@@ -53,16 +53,39 @@ impl Ws {
     /// Opens a file in a tab (reading it the first time) and shows it.
     pub fn open(&self, path: String) {
         let ws = *self;
-        ws.tree.selected.set(Some(path.clone()));
-        if ws.tabs.is_open(&path) {
-            return ws.tabs.activate(&path);
-        }
         spawn_local(async move {
-            match ws.copy.read(&path).await {
-                Ok(file) => ws.tabs.add(&file),
-                Err(e) => ws.fail(e),
+            ws.open_now(path).await;
+        });
+    }
+
+    /// Opens a file and selects a range of one of its lines (a search result).
+    pub fn open_at(&self, path: String, line: u32, column: u32, end_column: u32) {
+        let ws = *self;
+        spawn_local(async move {
+            if ws.open_now(path).await {
+                bridge::reveal(line, column, end_column);
             }
         });
+    }
+
+    /// Shows `path` in a tab, reading it the first time; whether it is shown.
+    async fn open_now(&self, path: String) -> bool {
+        self.tree.selected.set(Some(path.clone()));
+        self.tree.expand_to(&path);
+        if self.tabs.is_open(&path) {
+            self.tabs.activate(&path);
+            return true;
+        }
+        match self.copy.read(&path).await {
+            Ok(file) => {
+                self.tabs.add(&file);
+                true
+            }
+            Err(e) => {
+                self.fail(e);
+                false
+            }
+        }
     }
 
     /// Closes a tab, asking first if it has edits.
