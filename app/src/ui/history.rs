@@ -87,11 +87,13 @@ fn Timeline() -> impl IntoView {
                         };
                         let current = i == 0;
                         view! {
-                            <button class="version-row" data-version=v.version
+                            <button class="version-row" data-version=v.version title=v.path.clone()
                                 on:click=move |_| compare.set(Some(c.clone()))>
                                 <span class="version-no">{format!("v{}", v.version)}</span>
-                                <span class="version-when">{when(v.created_at)}</span>
-                                <span class="version-by">{by(v)}</span>
+                                <span class="version-text">
+                                    <span class="version-by">{by(v)}</span>
+                                    <span class="version-when">{when(v.created_at)}</span>
+                                </span>
                                 {current.then_some(view! { <span class="version-current">"current"</span> })}
                             </button>
                         }
@@ -174,7 +176,7 @@ fn VersionDiff(compare: Compare, close: Callback<()>) -> impl IntoView {
     let path = compare.path.clone();
     let restore = move |_| restore_version(ws, path.clone(), v.version, close);
     view! {
-        <div class="modal-backdrop">
+        <div class="modal-backdrop" on:keydown=move |ev| if ev.key() == "Escape" { close.run(()) }>
             <div class="modal wide" role="dialog" aria-modal="true" aria-label="Version" id="version-diff">
                 <h2>{format!("{} v{} · {} · {}", compare.path, compare.version.version, when(compare.version.created_at), by(&compare.version))}</h2>
                 <p class="hint">{move || if against_previous.get() {

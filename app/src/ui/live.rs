@@ -9,6 +9,7 @@ use super::{terminal::Terms, workspace::Ws};
 #[cfg(feature = "hydrate")]
 pub fn follow(ws: Ws, terms: Option<Terms>) {
     use crate::wire::events::Event;
+    use crate::wire::files::tree_digest;
     use leptos::prelude::*;
     use std::time::Duration;
     use wasm_bindgen::{prelude::Closure, JsCast};
@@ -28,6 +29,13 @@ pub fn follow(ws: Ws, terms: Option<Terms>) {
                 return;
             };
             match event {
+                // Connected (again): what changed while the page was not listening.
+                Event::Hello { tree } => {
+                    let ours = ws.tree.items.with_untracked(|i| tree_digest(i));
+                    if tree != ours {
+                        ws.reload_from_server();
+                    }
+                }
                 Event::Tree { .. } if !due.get_value() => {
                     due.set_value(true);
                     set_timeout(

@@ -8,6 +8,11 @@ use super::search::SearchView;
 use super::tree::FileTree;
 use leptos::prelude::*;
 
+const FILES_ICON: &str =
+    "M14 3H7a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8zM14 3v5h5M9 21h8";
+const SEARCH_ICON: &str = "M10.5 17a6.5 6.5 0 1 0 0-13 6.5 6.5 0 0 0 0 13zM15.5 15.5 21 21";
+const HISTORY_ICON: &str = "M3 12a9 9 0 1 0 3-6.7M3 4v4h4M12 7v5l3 3";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SideView {
     Explorer,
@@ -76,9 +81,9 @@ pub fn SidePanel() -> impl IntoView {
     view! {
         <div class="side">
             <nav class="activity" aria-label="Views">
-                {button(SideView::Explorer, "view-explorer", "🗀", "Explorer (Ctrl+Shift+E)")}
-                {button(SideView::Search, "view-search", "⌕", "Search (Ctrl+Shift+F)")}
-                {button(SideView::History, "view-history", "🕘", "History (Ctrl+Shift+Y)")}
+                {button(SideView::Explorer, "view-explorer", FILES_ICON, "Explorer (Ctrl+Shift+E)")}
+                {button(SideView::Search, "view-search", SEARCH_ICON, "Search (Ctrl+Shift+F)")}
+                {button(SideView::History, "view-history", HISTORY_ICON, "History (Ctrl+Shift+Y)")}
             </nav>
             <div class="side-view">
                 {move || match side.view.get() {

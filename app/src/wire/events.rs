@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
+    /// First on every connection: the digest of the session's tree now
+    /// (`files::tree_digest`), so a page that missed a change catches up.
+    Hello { tree: String },
     /// Files changed (by a terminal or another page); no paths: reload everything.
     Tree { paths: Vec<String> },
     /// A command ended in one of the session's terminals.

@@ -11,6 +11,7 @@ use crate::terminal::Terminal;
 use app::server::access::{self, Grant};
 use app::wire::access::Capability;
 use app::wire::events::Event;
+use app::wire::files::tree_digest;
 use app::wire::terminal::{Attach, ClientMsg, ServerMsg};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
@@ -241,8 +242,15 @@ pub async fn events(
         Ok(g) => g,
         Err(e) => return e.into_response(),
     };
+    // Subscribed before the tree is read: a change in between is told twice, never missed.
+    let news = services.news.subscribe(uuid);
+    let tree = match app::server::files::tree(&services.pool, grant.session_id).await {
+        Ok(items) => tree_digest(&items),
+        Err(e) => return e.into_response(),
+    };
     let state = Stream {
-        news: services.news.subscribe(uuid),
+        hello: Some(Event::Hello { tree }),
+        news,
         watch: services.watchers.watch(&grant, Capability::Read),
         role: grant.role,
         ended: false,
@@ -258,6 +266,7 @@ pub async fn events(
 }
 
 struct Stream {
+    hello: Option<Event>,
     news: tokio::sync::broadcast::Receiver<Event>,
     watch: Watch,
     role: app::wire::access::Role,
@@ -268,6 +277,9 @@ impl Stream {
     async fn next(&mut self) -> Option<Event> {
         if self.ended {
             return None;
+        }
+        if let Some(hello) = self.hello.take() {
+            return Some(hello);
         }
         loop {
             tokio::select! {

@@ -180,8 +180,9 @@ impl Ws {
         if ws.lacks(Capability::Write) || ws.needs_server("deleting") {
             return;
         }
-        let message =
-            format!("Delete {path}? Everything in it is deleted too. This cannot be undone.");
+        let message = format!(
+            "Delete {path}? Everything in it goes too; History › Recently deleted brings it back."
+        );
         self.dialogs.confirm("Delete", &message, "Delete", move || {
             let path = path.clone();
             spawn_local(async move {
