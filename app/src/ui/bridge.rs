@@ -17,6 +17,8 @@ mod imp {
         static EDITOR: RefCell<Option<Editor>> = const { RefCell::new(None) };
         /// Files opened before Monaco finished loading: shown once it has.
         static PENDING: RefCell<Option<(String, Option<String>)>> = const { RefCell::new(None) };
+        /// A range to select once Monaco has loaded and shown the pending file.
+        static PENDING_REVEAL: std::cell::Cell<Option<(u32, u32, u32)>> = const { std::cell::Cell::new(None) };
         /// Read-only asked for before Monaco finished loading.
         static READ_ONLY: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
 
@@ -42,6 +44,9 @@ mod imp {
         });
         if let Some((path, content)) = PENDING.take() {
             show(&path, content.as_deref());
+        }
+        if let Some((line, column, end)) = PENDING_REVEAL.take() {
+            reveal(line, column, end);
         }
         if let Some(read_only) = READ_ONLY.get() {
             set_read_only(read_only);
@@ -99,13 +104,16 @@ mod imp {
         monaco::rename_file(from, to);
     }
 
-    /// Selects a match in the shown file and scrolls to it.
+    /// Selects a match in the shown file and scrolls to it (once Monaco has
+    /// loaded, when it has not yet).
     pub fn reveal(line: u32, column: u32, end_column: u32) {
-        EDITOR.with_borrow(|e| {
-            if let Some(e) = e {
-                monaco::reveal_range(&e.handle, line, column, end_column);
-            }
+        let shown = EDITOR.with_borrow(|e| {
+            e.as_ref()
+                .map(|e| monaco::reveal_range(&e.handle, line, column, end_column))
         });
+        if shown.is_none() {
+            PENDING_REVEAL.set(Some((line, column, end_column)));
+        }
     }
 }
 
