@@ -12,12 +12,30 @@ CREATE TABLE search_docs (
 );
 CREATE INDEX search_docs_session_idx ON search_docs (session_id);
 
--- How far the copy is: every file version up to this id is in it.
-CREATE TABLE search_indexed (
-    one     BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
-    through BIGINT  NOT NULL
+-- Files whose content changed since the copy was made of them: the server takes
+-- them from here (a queue, so a change committed late is never skipped).
+CREATE TABLE search_queue (
+    id         BIGSERIAL PRIMARY KEY,
+    session_id BIGINT NOT NULL,
+    file_key   BIGINT NOT NULL
 );
-INSERT INTO search_indexed (through) VALUES (0);
+
+CREATE FUNCTION workspace_items_queue_search() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.kind = 'file'
+       AND (TG_OP = 'INSERT' OR NEW.content_hash IS DISTINCT FROM OLD.content_hash) THEN
+        INSERT INTO search_queue (session_id, file_key) VALUES (NEW.session_id, NEW.file_key);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER workspace_items_search
+    AFTER INSERT OR UPDATE OF content_hash ON workspace_items
+    FOR EACH ROW EXECUTE FUNCTION workspace_items_queue_search();
+
+INSERT INTO search_queue (session_id, file_key)
+SELECT session_id, file_key FROM workspace_items WHERE kind = 'file';
 
 DO $$
 BEGIN

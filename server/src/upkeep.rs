@@ -1,7 +1,6 @@
 //! History and search upkeep in the background: the contents of new versions are
 //! packed as deltas, and the search index copy follows the files, within a second
-//! or so of each save; the retention sweep, and a check of the index copy for
-//! what it missed, run now and then. Several servers may share the work (rows
+//! or so of each save; the retention sweep runs now and then. Several servers may share the work (rows
 //! are locked, not waited for).
 
 use app::server::retention::{self, Retention};
@@ -14,17 +13,26 @@ use tokio::time::Instant;
 const EVERY: Duration = Duration::from_secs(1);
 /// Items per transaction.
 const BATCH: i64 = 64;
-/// How often the index copy is checked for files it missed.
-const RECONCILE_EVERY: Duration = Duration::from_secs(300);
+/// Files copied into the search index between two refreshes of its statistics.
+const ANALYZE_AFTER: usize = 1000;
 
 pub fn start(pool: PgPool, retention: Retention, sweep_every: Duration) {
     tokio::spawn(async move {
         let mut cache = blobs::Cache::default();
         let mut next_sweep = Instant::now() + sweep_every.min(Duration::from_secs(60));
-        let mut next_reconcile = Instant::now();
+        let mut copied_since_analyze = 0;
         while !pool.is_closed() {
             let packed = blobs::pack(&pool, BATCH, &mut cache).await;
             let indexed = search::index(&pool, BATCH * 8).await;
+            if let Ok(n) = indexed {
+                copied_since_analyze += n;
+            }
+            if copied_since_analyze >= ANALYZE_AFTER {
+                copied_since_analyze = 0;
+                if let Err(e) = search::analyze(&pool).await {
+                    tracing::warn!("refreshing the search index's statistics: {e}");
+                }
+            }
             match (&packed, &indexed) {
                 // More may be waiting: no pause.
                 (Ok(p), Ok(i)) if *p as i64 == BATCH || *i as i64 == BATCH * 8 => continue,
@@ -34,13 +42,6 @@ pub fn start(pool: PgPool, retention: Retention, sweep_every: Duration) {
                 _ => {}
             }
             let now = Instant::now();
-            if now >= next_reconcile {
-                match search::reconcile(&pool, 1000).await {
-                    Ok(0) => next_reconcile = now + RECONCILE_EVERY,
-                    Ok(n) => tracing::info!(files = n, "search index copy caught up"),
-                    Err(e) => tracing::warn!("checking the search index copy: {e}"),
-                }
-            }
             if now >= next_sweep {
                 if let Err(e) = retention::sweep(&pool, retention).await {
                     tracing::warn!("history retention sweep: {e}");

@@ -210,8 +210,13 @@ pub async fn restore(state: &AppState, g: &Grant, checkpoint: Uuid) -> Result<Re
                 match here {
                     Some(now) => {
                         let base = now.hash.clone().unwrap_or_default();
-                        files::set_content(&mut *tx, sid, &item.path, &content, &base, w, None)
-                            .await?;
+                        let new = files::NewContent {
+                            content: &content,
+                            base_hash: &base,
+                            delta: None,
+                            room: None,
+                        };
+                        files::set_content(&mut *tx, sid, &item.path, new, w).await?;
                     }
                     None => {
                         let parent = files::ensure_parents(&mut tx, sid, uuid, &item.path).await?;

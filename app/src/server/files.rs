@@ -130,14 +130,25 @@ pub async fn check_size(
     replacing: Option<&str>,
     size: usize,
 ) -> Result<(), AppError> {
-    let s = &state.settings;
-    if size > s.max_file_bytes {
+    check_file_size(state, size)?;
+    check_room(state, sid, replacing, size).await
+}
+
+fn check_file_size(state: &AppState, size: usize) -> Result<(), AppError> {
+    let max = state.settings.max_file_bytes;
+    if size > max {
         return Err(AppError::too_large(format!(
-            "a file may hold at most {} bytes; this one has {size}",
-            s.max_file_bytes
+            "a file may hold at most {max} bytes; this one has {size}"
         )));
     }
-    check_room(state, sid, replacing, size).await
+    Ok(())
+}
+
+fn workspace_full(state: &AppState) -> AppError {
+    AppError::too_large(format!(
+        "the workspace may hold at most {} bytes",
+        state.settings.max_workspace_bytes
+    ))
 }
 
 /// Refuses `size` more bytes (replacing the file at `replacing`) that would take
@@ -158,10 +169,7 @@ pub async fn check_room(
     .fetch_one(&state.pool)
     .await?;
     if others as usize + size > s.max_workspace_bytes {
-        return Err(AppError::too_large(format!(
-            "the workspace may hold at most {} bytes",
-            s.max_workspace_bytes
-        )));
+        return Err(workspace_full(state));
     }
     Ok(())
 }
@@ -336,6 +344,16 @@ pub async fn create(
     Ok(item)
 }
 
+/// A file's new content: the hash it is based on, the delta of it against that
+/// base's content when it is at hand, and the room the workspace may take, when
+/// the statement is to check it.
+pub struct NewContent<'a> {
+    pub content: &'a str,
+    pub base_hash: &'a str,
+    pub delta: Option<&'a [u8]>,
+    pub room: Option<usize>,
+}
+
 /// Sets the content of `path` if it still has `base_hash`: a compare-and-set in
 /// one statement, so only a write based on the current version lands. With
 /// `delta` (the content compressed against the base's), the version's content is
@@ -345,11 +363,15 @@ pub async fn set_content<'e>(
     db: impl sqlx::PgExecutor<'e>,
     sid: i64,
     path: &str,
-    content: &str,
-    base_hash: &str,
+    new: NewContent<'_>,
     w: Writer,
-    delta: Option<&[u8]>,
 ) -> Result<Option<Saved>, AppError> {
+    let NewContent {
+        content,
+        base_hash,
+        delta,
+        room,
+    } = new;
     Ok(sqlx::query_as(
         "WITH base AS (
              -- Locked so the packer leaves it as it is while a delta of it is made.
@@ -364,6 +386,9 @@ pub async fn set_content<'e>(
          SET content = $3, content_hash = $4, size_bytes = $5, version = version + 1,
              updated_at = now(), changed_by = $7, change_source = $8
          WHERE session_id = $1 AND full_path = $2 AND kind = 'file' AND content_hash = $6
+           AND ($11::int8 IS NULL OR $5 + (
+               SELECT COALESCE(sum(size_bytes), 0) FROM workspace_items
+               WHERE session_id = $1 AND full_path <> $2) <= $11)
          RETURNING full_path AS path, content_hash AS hash, version",
     )
     .bind(sid)
@@ -376,6 +401,7 @@ pub async fn set_content<'e>(
     .bind(w.source)
     .bind(delta)
     .bind(super::blobs::MAX_DEPTH)
+    .bind(room.map(|r| r as i64))
     .fetch_optional(db)
     .await?)
 }
@@ -410,22 +436,20 @@ pub async fn save_as(
     w: Writer,
 ) -> Result<Saved, AppError> {
     let path = paths::validate(path)?;
-    check_size(state, g.session_id, Some(&path), content.len()).await?;
+    check_file_size(state, content.len())?;
     let sid = g.session_id;
     let delta = state
         .contents
         .delta(&state.pool, sid, &path, base_hash, &content)
         .await;
-    let saved = set_content(
-        &state.pool,
-        sid,
-        &path,
-        &content,
+    let new = NewContent {
+        content: &content,
         base_hash,
-        w,
-        delta.as_deref(),
-    )
-    .await?;
+        delta: delta.as_deref(),
+        // The workspace's room is checked by the save's own statement.
+        room: Some(state.settings.max_workspace_bytes),
+    };
+    let saved = set_content(&state.pool, sid, &path, new, w).await?;
     if let Some(saved) = saved {
         state.contents.remember(sid, &saved.hash, &content);
         let change = FileChange::Written {
@@ -438,7 +462,8 @@ pub async fn save_as(
     }
     match current(&state.pool, g.session_id, &path).await? {
         None => Err(no_file(&path)),
-        Some(now) => Err(AppError::stale(now)),
+        Some(now) if now.hash != base_hash => Err(AppError::stale(now)),
+        Some(_) => Err(workspace_full(state)),
     }
 }
 

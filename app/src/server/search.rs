@@ -1,7 +1,7 @@
 //! Workspace search. Postgres narrows a search to the files that can match (a
 //! trigram index on a copy of the contents that the server keeps up to date in
-//! the background, queried with the literals the search must contain; files the
-//! copy does not have as they are now are always candidates), then the server
+//! the background from a queue the database fills; files the copy does not have
+//! as they are now are always candidates), then the server
 //! matches lines with Rust's `regex`, whatever the query's syntax needs; include
 //! and exclude globs filter paths. Replace goes through a
 //! preview that names each file's hash, and applies only to files still at it.
@@ -157,62 +157,36 @@ impl Compiled {
     }
 }
 
-/// Brings the index copy up to date with the versions made since it last was
-/// (at most `limit` of them); how many it covered. One server at a time does it.
-/// Versions are taken a second after they were made, so that the transactions
-/// that made them have committed (one that took longer is found by `reconcile`).
+/// Brings the index copy up to date for the files queued since (at most
+/// `limit` queue entries); how many entries it took. Several servers may run it:
+/// each takes entries no other has locked.
 pub async fn index(pool: &PgPool, limit: i64) -> Result<usize, AppError> {
-    let mut tx = pool.begin().await?;
-    let Some(through): Option<i64> =
-        sqlx::query_scalar("SELECT through FROM search_indexed FOR UPDATE SKIP LOCKED")
-            .fetch_optional(&mut *tx)
-            .await?
-    else {
-        return Ok(0);
-    };
-    let (last, count): (Option<i64>, i64) = sqlx::query_as(
-        "WITH batch AS (SELECT id, session_id, file_key FROM file_versions
-                        WHERE id > $1 AND created_at < now() - interval '1 second'
-                        ORDER BY id LIMIT $2),
-              copied AS (
-                  INSERT INTO search_docs (item_id, session_id, hash, content)
-                  SELECT i.id, i.session_id, i.content_hash, i.content FROM workspace_items i
-                  JOIN (SELECT DISTINCT session_id, file_key FROM batch) b
-                    ON i.session_id = b.session_id AND i.file_key = b.file_key
-                  WHERE i.kind = 'file'
-                  ON CONFLICT (item_id) DO UPDATE SET hash = EXCLUDED.hash, content = EXCLUDED.content
-                  WHERE search_docs.hash IS DISTINCT FROM EXCLUDED.hash)
-         SELECT max(id), count(*) FROM batch",
+    let taken: i64 = sqlx::query_scalar(
+        "WITH batch AS (
+             DELETE FROM search_queue WHERE id IN (
+                 SELECT id FROM search_queue ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+             RETURNING session_id, file_key),
+         copied AS (
+             INSERT INTO search_docs (item_id, session_id, hash, content)
+             SELECT i.id, i.session_id, i.content_hash, i.content FROM workspace_items i
+             JOIN (SELECT DISTINCT session_id, file_key FROM batch) b
+               ON i.session_id = b.session_id AND i.file_key = b.file_key
+             WHERE i.kind = 'file'
+             ON CONFLICT (item_id) DO UPDATE SET hash = EXCLUDED.hash, content = EXCLUDED.content
+             WHERE search_docs.hash IS DISTINCT FROM EXCLUDED.hash)
+         SELECT count(*) FROM batch",
     )
-    .bind(through)
     .bind(limit)
-    .fetch_one(&mut *tx)
+    .fetch_one(pool)
     .await?;
-    if let Some(last) = last {
-        sqlx::query("UPDATE search_indexed SET through = $1")
-            .bind(last)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(count as usize)
+    Ok(taken as usize)
 }
 
-/// Copies files the index copy has missed (a version whose transaction committed
-/// after later ones had been indexed), at most `limit`; how many.
-pub async fn reconcile(pool: &PgPool, limit: i64) -> Result<u64, AppError> {
-    let done = sqlx::query(
-        "INSERT INTO search_docs (item_id, session_id, hash, content)
-         SELECT i.id, i.session_id, i.content_hash, i.content FROM workspace_items i
-         LEFT JOIN search_docs d ON d.item_id = i.id
-         WHERE i.kind = 'file' AND d.hash IS DISTINCT FROM i.content_hash
-         LIMIT $1
-         ON CONFLICT (item_id) DO UPDATE SET hash = EXCLUDED.hash, content = EXCLUDED.content",
-    )
-    .bind(limit)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected())
+/// Fresh statistics for the index copy, after it grew a lot: the planner then
+/// takes the trigram index for selective searches at once, not after autovacuum.
+pub async fn analyze(pool: &PgPool) -> Result<(), AppError> {
+    sqlx::query("ANALYZE search_docs").execute(pool).await?;
+    Ok(())
 }
 
 /// 422 with where the pattern is wrong, in Rust's regex syntax.
@@ -488,17 +462,13 @@ pub async fn replace(
             out.conflicts.push(skip(&e.message));
             continue;
         }
-        match files::set_content(
-            &mut *tx,
-            g.session_id,
-            &file.path,
-            &after,
-            &base.hash,
-            w,
-            None,
-        )
-        .await?
-        {
+        let new = files::NewContent {
+            content: &after,
+            base_hash: &base.hash,
+            delta: None,
+            room: None,
+        };
+        match files::set_content(&mut *tx, g.session_id, &file.path, new, w).await? {
             Some(saved) => {
                 mirrored.push(Mirrored::Written {
                     path: file.path.clone(),
