@@ -24,6 +24,7 @@ const MIN_EXPIRY_WAIT: Duration = Duration::from_secs(1);
 
 struct Entry {
     session: Uuid,
+    review: Option<Uuid>,
     user: i64,
     token_hash: Vec<u8>,
     poke: Arc<Notify>,
@@ -49,6 +50,8 @@ pub struct Watch {
     poke: Arc<Notify>,
     token_hash: Vec<u8>,
     session: Uuid,
+    /// A review request's page: access is re-checked on the request, not the session.
+    review: Option<Uuid>,
     need: Capability,
     expires_at: DateTime<Utc>,
     /// A re-check is due: set before one starts, cleared once it is done, so a
@@ -67,12 +70,22 @@ impl Watchers {
 
     /// Watches `grant`, which must keep allowing `need`.
     pub fn watch(self: &Arc<Self>, grant: &Grant, need: Capability) -> Watch {
+        self.follow(grant, None, need)
+    }
+
+    /// Watches a reader of review request `review`.
+    pub fn watch_review(self: &Arc<Self>, grant: &Grant, review: Uuid, need: Capability) -> Watch {
+        self.follow(grant, Some(review), need)
+    }
+
+    fn follow(self: &Arc<Self>, grant: &Grant, review: Option<Uuid>, need: Capability) -> Watch {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let poke = Arc::new(Notify::new());
         self.open.lock().expect("lock").insert(
             id,
             Entry {
                 session: grant.session,
+                review,
                 user: grant.login.id,
                 token_hash: grant.login.token_hash.clone(),
                 poke: poke.clone(),
@@ -84,6 +97,7 @@ impl Watchers {
             poke,
             token_hash: grant.login.token_hash.clone(),
             session: grant.session,
+            review,
             need,
             expires_at: grant.login.expires_at,
             due: false,
@@ -103,6 +117,7 @@ impl Watchers {
                 Some(Change::Session(s)) => e.session == *s,
                 Some(Change::User(u)) => e.user == *u,
                 Some(Change::Token(t)) => hex::encode(&e.token_hash) == *t,
+                Some(Change::Review(r)) => e.review == Some(*r),
             };
             if concerned {
                 e.poke.notify_one();
@@ -180,7 +195,12 @@ impl Watch {
                 self.due = true;
             }
             let pool = &self.watchers.pool;
-            let checked = access::recheck(pool, &self.token_hash, self.session, self.need).await;
+            let checked = match self.review {
+                Some(r) => access::recheck_review(pool, &self.token_hash, r, self.need)
+                    .await
+                    .map(|rg| rg.grant),
+                None => access::recheck(pool, &self.token_hash, self.session, self.need).await,
+            };
             self.due = false;
             match checked {
                 Ok(g) => {

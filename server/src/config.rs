@@ -132,6 +132,29 @@ pub struct Config {
         default_value = "info,server=debug,app=debug"
     )]
     pub log: String,
+
+    /// A one-off command instead of serving (on the same database).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum UsersCommand {
+    /// Sets a user's reviewer level: 0 (none), 1 (junior), 2 (senior). The first
+    /// senior is made this way; seniors then make others senior in the IDE.
+    SetLevel {
+        /// Username or email.
+        user: String,
+        #[arg(value_parser = clap::value_parser!(i16).range(0..=2))]
+        level: i16,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -21,6 +21,8 @@ const MAX_SOCKET_DIR_LEN: usize = 90;
 pub struct EmbeddedPostgres {
     cluster: Cluster,
     running: bool,
+    /// It was running already (a server on the same data directory).
+    adopted: bool,
 }
 
 #[derive(Clone)]
@@ -48,12 +50,13 @@ impl EmbeddedPostgres {
             run_as: run_as_user()?,
         };
         let c = cluster.clone();
-        tokio::task::spawn_blocking(move || c.init_and_start())
+        let adopted = tokio::task::spawn_blocking(move || c.init_and_start())
             .await
             .map_err(|e| Error::Embedded(e.to_string()))??;
         let pg = Self {
             cluster,
             running: true,
+            adopted,
         };
         pg.cluster.ensure_database().await?;
         Ok(pg)
@@ -61,6 +64,16 @@ impl EmbeddedPostgres {
 
     pub fn connect_options(&self) -> PgConnectOptions {
         self.cluster.options_for(DATABASE)
+    }
+
+    /// Leaves the cluster as it was found: stops it unless it was running already
+    /// (a one-off command beside a running server).
+    pub async fn release(mut self) -> Result<(), Error> {
+        if self.adopted {
+            self.running = false;
+            return Ok(());
+        }
+        self.stop().await
     }
 
     /// Stops the cluster, waiting for it to shut down cleanly.
@@ -103,7 +116,8 @@ impl Cluster {
             .log_statements(tracing::log::LevelFilter::Debug)
     }
 
-    fn init_and_start(&self) -> Result<(), Error> {
+    /// Whether it was running already.
+    fn init_and_start(&self) -> Result<bool, Error> {
         self.prepare_dir(&self.socket_dir)?;
         if !self.pgdata.join("PG_VERSION").exists() {
             tracing::info!(pgdata = %self.pgdata.display(), "creating private PostgreSQL cluster");
@@ -127,7 +141,7 @@ impl Cluster {
         let pgdata = self.pgdata.to_string_lossy();
         if self.pg_ctl(&["status", "-D", &pgdata]).is_ok() {
             tracing::info!("private PostgreSQL already running; reusing it");
-            return Ok(());
+            return Ok(true);
         }
         // No TCP at all: the socket directory is private to this server, so
         // trust authentication reaches nobody else.
@@ -147,7 +161,7 @@ impl Cluster {
         ])
         .map_err(|e| Error::Embedded(format!("{e} (see {})", log.display())))?;
         tracing::info!(socket = %self.socket_dir.display(), "private PostgreSQL started");
-        Ok(())
+        Ok(false)
     }
 
     async fn ensure_database(&self) -> Result<(), Error> {

@@ -32,6 +32,8 @@ pub enum Error {
     SiteMissing(PathBuf),
     #[error("{0}")]
     Runner(#[from] crate::runner::RunnerError),
+    #[error("{0}")]
+    Command(String),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
 }

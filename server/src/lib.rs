@@ -1,6 +1,7 @@
 //! The axum server: configuration, database, routes and the server's lifecycle.
 
 pub mod access_watch;
+pub mod admin;
 pub mod commands;
 pub mod config;
 pub mod database;

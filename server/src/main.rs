@@ -1,5 +1,5 @@
 use clap::Parser;
-use server::{config::Config, serve};
+use server::{admin, config::Config, serve};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -11,7 +11,11 @@ fn main() -> ExitCode {
         .thread_stack_size(8 << 20)
         .build()
         .expect("a runtime");
-    match runtime.block_on(serve::run(config)) {
+    let done = match &config.command {
+        Some(command) => runtime.block_on(admin::run(&config, command)),
+        None => runtime.block_on(serve::run(config)),
+    };
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -34,12 +34,14 @@ impl Services {
         let sandboxes = Sandboxes::new(runner, pool.clone(), news.clone(), max_file_bytes, idle);
         let watchers = Watchers::new(pool.clone());
         let (n, s) = (news.clone(), sandboxes.clone());
-        watchers.start(move |change| {
-            if let Change::Session(session) = *change {
+        watchers.start(move |change| match *change {
+            Change::Session(session) => {
                 n.tell(session, Event::Sharing);
                 let s = s.clone();
                 tokio::spawn(async move { s.close_revoked(session).await });
             }
+            Change::Review(review) => n.tell(review, Event::Review),
+            Change::User(_) | Change::Token(_) => {}
         });
         Self {
             pool,

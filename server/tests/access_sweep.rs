@@ -6,6 +6,8 @@
 //! A new endpoint without an access decision fails here; so does one whose
 //! arguments are missing from `ARGS` below (400), until they are added.
 
+#![recursion_limit = "256"]
+
 mod common;
 
 use axum::body::Body;
@@ -26,10 +28,11 @@ const PUBLIC: [&str; 6] = [
 ];
 /// Functions about the caller's own account or sessions: they take no session
 /// of anyone else's. Every other function takes one and is held to 401/404/403.
-const OWN: [&str; 3] = [
+const OWN: [&str; 4] = [
     "/api/sessions/list",
     "/api/sessions/create",
-    "/api/auth/profile",
+    "/api/reviews/list",
+    "/api/users/set_reviewer_level",
 ];
 
 const SECRET_NAME: &str = "Quarterly plans 7f3a";
@@ -52,7 +55,14 @@ async fn snapshot(pool: &PgPool, session: &str) -> Value {
                             (SELECT count(*) FROM file_versions v WHERE v.session_id = s.id),
                             (SELECT count(*) FROM deleted_items d WHERE d.session_id = s.id),
                             (SELECT count(*) FROM checkpoints c WHERE c.session_id = s.id))
-                        FROM code_sessions s WHERE s.uuid = $1::uuid))",
+                        FROM code_sessions s WHERE s.uuid = $1::uuid),
+            'reviews', (SELECT json_agg(json_build_array(q.status, q.assigned_to, q.title, q.updated_at,
+                            (SELECT json_agg(json_build_array(c.body, c.is_resolved, c.applied_at) ORDER BY c.id)
+                             FROM review_comments c WHERE c.review_id = q.id),
+                            (SELECT count(*) FROM review_history h WHERE h.review_id = q.id),
+                            (SELECT count(*) FROM review_revisions r WHERE r.review_id = q.id)) ORDER BY q.id)
+                        FROM review_requests q JOIN code_sessions s ON s.id = q.session_id
+                        WHERE s.uuid = $1::uuid))",
     )
     .bind(session)
     .fetch_one(pool)
@@ -127,6 +137,19 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
             json!({"session": s, "label": "before"}),
         )
         .await;
+    let review = alice
+        .ok(
+            "/api/reviews/submit",
+            json!({"session": s, "title": "Weekly look", "description": SECRET_TEXT, "priority": "low"}),
+        )
+        .await;
+    let review = review["id"].as_str().unwrap().to_string();
+    let comment = alice
+        .ok(
+            "/api/reviews/comment",
+            json!({"id": review, "path": SECRET_FILE, "line": 1, "kind": "question", "body": SECRET_TEXT}),
+        )
+        .await;
     Client::register(&app, "mallory").await;
     Client::register(&app, "vera").await;
     alice.share(&s, "vera", "viewer").await;
@@ -145,6 +168,9 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         "query": "SALARY", "regex": false, "case_sensitive": false, "whole_word": false,
         "include": [], "exclude": [], "max_results": 100, "replacement": "overwritten",
         "preview": false, "files": [{"path": SECRET_FILE, "hash": main["hash"]}],
+        "id": review, "comment": comment["id"], "filter": "queue", "title": "taken over",
+        "description": "", "priority": "urgent", "reviewer": "mallory", "decision": "approve",
+        "note": "n", "resolved": true, "revision": 1, "body": "b", "level": 0, "line": 1,
     });
 
     let functions: BTreeSet<(String, String)> = leptos::server_fn::axum::server_fn_paths()
@@ -171,7 +197,11 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
                 }
                 Who::Stranger if !public && !own => {
                     assert_eq!(r.status, StatusCode::NOT_FOUND, "{what}");
-                    assert_eq!(r.json()["message"], "no such session", "{what}");
+                    let message = r.json()["message"].as_str().unwrap_or_default().to_string();
+                    assert!(
+                        ["no such session", "no such review"].contains(&message.as_str()),
+                        "{what}"
+                    );
                 }
                 Who::Viewer if !public && !own => assert!(
                     [StatusCode::OK, StatusCode::FORBIDDEN].contains(&r.status),
@@ -196,7 +226,7 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
     // real socket (a WebSocket handshake; a stream answers it with its status).
     let addr = serve(app.clone()).await;
     for (route, _) in server::routes::session_routes() {
-        let uri = route.replace("{session}", &s);
+        let uri = route.replace("{session}", &s).replace("{review}", &review);
         for who in Who::ALL {
             let c = who.client(&app).await;
             let status = handshake(addr, &uri, c.cookie.as_deref()).await;
@@ -293,6 +323,8 @@ async fn the_registry_holds_every_domain(pool: PgPool) {
         "history",
         "checkpoints",
         "search",
+        "reviews",
+        "users",
     ] {
         assert!(
             paths

@@ -173,23 +173,22 @@ async fn a_guest_works_at_once_and_keeps_everything_on_registering(pool: PgPool)
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn reviewer_level_from_the_profile(pool: PgPool) {
+async fn own_reviewer_level_up_to_junior(pool: PgPool) {
     let app = router(pool);
     let mut c = Client::register(&app, "erin").await;
-    let u = c
-        .ok("/api/auth/profile", json!({"reviewer_level": 2}))
-        .await;
+    let set = |level: i64| json!({"user": "erin", "level": level});
+    c.ok("/api/users/set_reviewer_level", set(1)).await;
+    let u = c.ok("/api/auth/me", json!({})).await;
     assert_eq!(
         (u["is_reviewer"].as_bool(), u["reviewer_level"].as_i64()),
-        (Some(true), Some(2))
+        (Some(true), Some(1))
     );
-    c.fails("/api/auth/profile", json!({"reviewer_level": 3}), 422)
-        .await;
-    let u = c
-        .ok("/api/auth/profile", json!({"reviewer_level": 0}))
-        .await;
+    c.fails("/api/users/set_reviewer_level", set(3), 422).await;
+    c.fails("/api/users/set_reviewer_level", set(2), 403).await;
+    c.ok("/api/users/set_reviewer_level", set(0)).await;
+    let u = c.ok("/api/auth/me", json!({})).await;
     assert_eq!(u["is_reviewer"], false);
     Client::new(&app)
-        .fails("/api/auth/profile", json!({"reviewer_level": 1}), 401)
+        .fails("/api/users/set_reviewer_level", set(1), 401)
         .await;
 }

@@ -35,9 +35,3 @@ pub async fn me() -> Result<Option<User>, AppError> {
 pub async fn guest() -> Result<GuestStart, AppError> {
     crate::server::auth::guest().await
 }
-
-/// Sets the reviewer level of the signed-in user: 0 (not a reviewer), 1 or 2.
-#[server(prefix = "/api", endpoint = "auth/profile", input = Json)]
-pub async fn set_reviewer_level(reviewer_level: i16) -> Result<User, AppError> {
-    crate::server::auth::set_reviewer_level(reviewer_level).await
-}

@@ -8,12 +8,16 @@
 //!
 //! - no login: 401; no role on the session (or no such session): 404, the same
 //!   answer for both; a role without the capability: 403 naming what is missing.
-//! - changes of access (sharing, sign-out, a deleted session) are announced on a
-//!   Postgres channel, so open sockets and streams on every replica re-check at once.
+//! - a review request is reached through its session's role (the submitting side
+//!   and viewers) or as a reviewer (`review`): the same 401/404/403.
+//! - changes of access (sharing, sign-out, a deleted session, a review's
+//!   assignment) are announced on a Postgres channel, so open sockets and streams
+//!   on every replica re-check at once.
 
 use super::login::{self, UserRow, USER_COLUMNS};
 use super::state::AppState;
 use crate::wire::access::{Capability, Role};
+use crate::wire::reviews::{Priority, Status};
 use crate::wire::sessions::Language;
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -218,6 +222,8 @@ pub enum Change {
     User(i64),
     /// One login ended (hex of its token's hash).
     Token(String),
+    /// A review request changed (its pages refresh; its reviewer may have changed).
+    Review(Uuid),
 }
 
 /// Announces `change` when the transaction it runs in commits.
@@ -249,4 +255,202 @@ pub async fn allowed(pool: &PgPool, session: Uuid, need: Capability) -> Result<V
         .filter(|(_, role)| role.allows(need))
         .map(|(user, _)| user)
         .collect())
+}
+
+/// A review request as the access decision sees it.
+#[derive(Debug, Clone)]
+pub struct ReviewRef {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub status: Status,
+    pub priority: Priority,
+    pub submitted_by: i64,
+    pub assigned_to: Option<i64>,
+}
+
+/// What a login may do with one review request: `grant.role` is its role there
+/// (`review_role`), `grant.session` the reviewed session.
+#[derive(Debug, Clone)]
+pub struct ReviewGrant {
+    pub grant: Grant,
+    pub review: ReviewRef,
+}
+
+impl ReviewGrant {
+    pub fn require(&self, need: Capability) -> Result<(), AppError> {
+        self.grant.require(need)
+    }
+
+    pub fn level(&self) -> i16 {
+        self.grant.login.user.reviewer_level
+    }
+
+    pub fn assigned(&self) -> bool {
+        self.review.assigned_to == Some(self.grant.login.id)
+    }
+}
+
+/// A login's role on a review request, from its role on the session and its
+/// reviewer level: the submitting side (editors and up) acts for the request and
+/// never reviews it; the assigned reviewer and seniors review it; other reviewers
+/// may see an unclaimed pending one in the queue; viewers read it; nobody else
+/// has it.
+pub fn review_role(session_role: Option<Role>, me: i64, level: i16, r: &ReviewRef) -> Option<Role> {
+    if let Some(role) = session_role.filter(|r| r.submits()) {
+        return Some(role);
+    }
+    if me != r.submitted_by {
+        if r.assigned_to == Some(me) || level >= 2 {
+            return Some(Role::Reviewer);
+        }
+        if level >= 1 && r.status == Status::Pending && r.assigned_to.is_none() {
+            return Some(Role::Candidate);
+        }
+    }
+    session_role
+}
+
+pub fn no_such_review() -> AppError {
+    AppError::not_found("no such review")
+}
+
+/// How a call names a review request: by its id, or by one of its comments.
+#[derive(Debug, Clone, Copy)]
+pub enum ReviewKey {
+    Id(Uuid),
+    Comment(Uuid),
+}
+
+#[derive(sqlx::FromRow)]
+struct ReviewRow {
+    #[sqlx(flatten)]
+    row: Row,
+    session_uuid: Option<Uuid>,
+    review_id: Option<i64>,
+    review_uuid: Option<Uuid>,
+    status: Option<Status>,
+    priority: Option<Priority>,
+    submitted_by: Option<i64>,
+    assigned_to: Option<i64>,
+}
+
+async fn resolve_review(
+    pool: &PgPool,
+    token_hash: &[u8],
+    key: ReviewKey,
+) -> Result<Option<ReviewRow>, AppError> {
+    let (id, comment) = match key {
+        ReviewKey::Id(u) => (Some(u), None),
+        ReviewKey::Comment(u) => (None, Some(u)),
+    };
+    Ok(sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS}, a.last_used_at < now() - interval '1 hour' AS stale,
+                a.expires_at, s.id AS session_id, s.uuid AS session_uuid, s.user_id AS owner_id,
+                s.language, r.role, q.id AS review_id, q.uuid AS review_uuid, q.status,
+                q.priority, q.submitted_by, q.assigned_to
+         FROM auth_sessions a
+         JOIN users u ON u.id = a.user_id
+         LEFT JOIN review_requests q ON q.id = COALESCE(
+             (SELECT id FROM review_requests WHERE uuid = $2),
+             (SELECT review_id FROM review_comments WHERE uuid = $3))
+         LEFT JOIN code_sessions s ON s.id = q.session_id
+         LEFT JOIN session_roles r ON r.session_id = s.id AND r.user_id = a.user_id
+         WHERE a.token_hash = $1 AND a.expires_at > now()"
+    ))
+    .bind(token_hash)
+    .bind(id)
+    .bind(comment)
+    .fetch_optional(pool)
+    .await?)
+}
+
+impl ReviewRow {
+    fn grant(self, token_hash: Vec<u8>, need: Capability) -> Result<ReviewGrant, AppError> {
+        let login = self.row.login(token_hash);
+        let review = match (
+            self.review_id,
+            self.review_uuid,
+            self.status,
+            self.priority,
+            self.submitted_by,
+        ) {
+            (Some(id), Some(uuid), Some(status), Some(priority), Some(submitted_by)) => {
+                Some(ReviewRef {
+                    id,
+                    uuid,
+                    status,
+                    priority,
+                    submitted_by,
+                    assigned_to: self.assigned_to,
+                })
+            }
+            _ => None,
+        };
+        let (Some(review), Some(session), Some(session_id), Some(owner_id), Some(language)) = (
+            review,
+            self.session_uuid,
+            self.row.session_id,
+            self.row.owner_id,
+            self.row.language,
+        ) else {
+            return Err(no_such_review());
+        };
+        let level = login.user.reviewer_level;
+        let role =
+            review_role(self.row.role, login.id, level, &review).ok_or_else(no_such_review)?;
+        let grant = Grant {
+            login,
+            session,
+            session_id,
+            owner_id,
+            language,
+            role,
+        };
+        grant.require(need)?;
+        Ok(ReviewGrant { grant, review })
+    }
+}
+
+/// The caller's grant on a review request, which must allow `need`: 401 without
+/// a login, 404 without a role there, 403 without the capability.
+pub async fn review(key: ReviewKey, need: Capability) -> Result<(AppState, ReviewGrant), AppError> {
+    let state = AppState::current()?;
+    let Some(token) = login::cookie_token() else {
+        return Err(sign_in_first());
+    };
+    let hash = login::token_hash(&token);
+    let row = resolve_review(&state.pool, &hash, key)
+        .await?
+        .ok_or_else(sign_in_first)?;
+    if row.row.stale {
+        login::renew(&state, &token).await?;
+    }
+    let grant = row.grant(hash, need)?;
+    Ok((state, grant))
+}
+
+/// The grant on a review request of a request outside the server functions.
+pub async fn review_in(
+    pool: &PgPool,
+    headers: &http::HeaderMap,
+    review: Uuid,
+    need: Capability,
+) -> Result<ReviewGrant, AppError> {
+    let hash = login::token_in(headers)
+        .map(|t| login::token_hash(&t))
+        .ok_or_else(sign_in_first)?;
+    recheck_review(pool, &hash, review, need).await
+}
+
+/// The grant on a review request of a login known by its token's hash.
+pub async fn recheck_review(
+    pool: &PgPool,
+    token_hash: &[u8],
+    review: Uuid,
+    need: Capability,
+) -> Result<ReviewGrant, AppError> {
+    let row = resolve_review(pool, token_hash, ReviewKey::Id(review))
+        .await?
+        .ok_or_else(sign_in_first)?;
+    row.grant(token_hash.to_vec(), need)
 }

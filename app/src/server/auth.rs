@@ -1,5 +1,4 @@
-//! Accounts: register, sign in and out (with a login throttle), guests, the
-//! reviewer level. The cookies themselves are `login`'s; which user a request is,
+//! Accounts: register, sign in and out (with a login throttle), guests. The cookies themselves are `login`'s; which user a request is,
 //! and what they may do, is decided in `access`.
 
 use super::login::{self, start_login, token_hash, UserRow, USER_COLUMNS};
@@ -142,22 +141,6 @@ pub async fn guest() -> Result<GuestStart, AppError> {
         user: row.user(),
         session,
     })
-}
-
-pub async fn set_reviewer_level(level: i16) -> Result<User, AppError> {
-    let (state, me) = access::caller().await?;
-    if !(0..=2).contains(&level) {
-        return Err(AppError::invalid("the reviewer level is 0, 1 or 2"));
-    }
-    let row: UserRow = sqlx::query_as(&format!(
-        "UPDATE users u SET reviewer_level = $2, is_reviewer = $2 > 0, updated_at = now()
-         WHERE id = $1 RETURNING {USER_COLUMNS}"
-    ))
-    .bind(me.id)
-    .bind(level)
-    .fetch_one(&state.pool)
-    .await?;
-    Ok(row.user())
 }
 
 async fn check_rate_limit(pool: &PgPool, login: &str, address: &str) -> Result<(), AppError> {

@@ -4,6 +4,7 @@
 //! domain's internals.
 
 pub mod access;
+pub mod anchors;
 pub mod auth;
 pub mod blobs;
 pub mod checkpoints;
@@ -12,7 +13,9 @@ pub mod digest;
 pub mod files;
 pub mod history;
 pub mod login;
+pub mod markdown;
 pub mod retention;
+pub mod reviews;
 pub mod search;
 pub mod sessions;
 pub mod sharing;

@@ -1,7 +1,7 @@
 //! The profile: who the user is, and whether they review others' code.
 
 use super::{layout::IdeLayout, use_user};
-use crate::api::auth;
+use crate::api::users;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -36,12 +36,14 @@ fn ProfileForm(
 ) -> impl IntoView {
     let users = use_user();
     let level = RwSignal::new(user.reviewer_level.to_string());
+    let me = user.username.clone();
     let ready = super::use_hydrated();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let wanted = level.get_untracked().parse().unwrap_or(0);
+        let me = me.clone();
         spawn_local(async move {
-            match auth::set_reviewer_level(wanted).await {
+            match users::set_reviewer_level(me, wanted).await {
                 Ok(_) => {
                     users.refetch();
                     notice.set(Some(("Saved.".into(), false)));
@@ -62,20 +64,26 @@ fn ProfileForm(
                 }.into_any(),
                 (false, email) => view! { <p>"Email: " {email}</p> }.into_any(),
             }}
+            {(!user.is_guest).then(|| view! {
             <form class="form narrow" on:submit=save>
                 <label>
                     "Code review"
                     <select id="reviewer-level" bind:value=level>
                         <option value="0">"I do not review code"</option>
-                        <option value="1">"Reviewer, level 1"</option>
-                        <option value="2">"Reviewer, level 2 (senior)"</option>
+                        <option value="1">"Reviewer (junior)"</option>
+                        // Only a senior makes someone senior: shown to seniors alone.
+                        {(user.reviewer_level >= 2).then(|| view! {
+                            <option value="2">"Senior reviewer"</option>
+                        })}
                     </select>
                 </label>
                 <button class="button primary" type="submit" disabled=move || !ready.get()>"Save"</button>
                 <p class:error=move || notice.get().is_some_and(|n| n.1) role="status">
                     {move || notice.get().map(|n| n.0)}
                 </p>
+                <p><a href="/reviews">"Reviews"</a></p>
             </form>
+            })}
         </div>
     }
 }

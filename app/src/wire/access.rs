@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "ssr", derive(sqlx::Type))]
 #[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "lowercase"))]
 pub enum Role {
+    /// A reviewer who may claim an open request not yet claimed: sees its title,
+    /// priority and file names, nothing more.
+    Candidate,
+    /// The assigned reviewer of a request, or a senior reviewer: reads the
+    /// reviewed revisions and comments, never writes or runs.
+    Reviewer,
     Viewer,
     Editor,
     Admin,
@@ -20,7 +26,9 @@ pub enum Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Capability {
-    /// The tree, files, terminal history, search.
+    /// A review request's title, priority and file names.
+    Glance,
+    /// The tree, files, terminal history, search (a reviewer: the reviewed revisions).
     Read,
     /// Change files.
     Write,
@@ -28,6 +36,8 @@ pub enum Capability {
     Run,
     /// Comment on a review.
     Comment,
+    /// Claim a review request, approve or reject it.
+    Review,
     /// Rename, sharing, settings.
     Manage,
     /// Delete the session: the owner's alone.
@@ -37,12 +47,31 @@ pub enum Capability {
 impl Role {
     /// Roles a collaborator can be given (the owner is the session's creator).
     pub const SHARED: [Role; 3] = [Role::Viewer, Role::Editor, Role::Admin];
+    /// The roles a session's collaborators and owner have, least first.
+    pub const SESSION: [Role; 4] = [Role::Viewer, Role::Editor, Role::Admin, Role::Owner];
+    pub const ALL: [Role; 6] = [
+        Role::Candidate,
+        Role::Reviewer,
+        Role::Viewer,
+        Role::Editor,
+        Role::Admin,
+        Role::Owner,
+    ];
+
+    /// A collaborator who may change the files: submits, resubmits and withdraws
+    /// a review, resolves and applies its comments, never reviews it.
+    pub fn submits(self) -> bool {
+        self >= Role::Editor
+    }
 
     pub fn allows(self, need: Capability) -> bool {
         use Capability as C;
         match need {
-            C::Read => true,
-            C::Write | C::Run | C::Comment => self >= Role::Editor,
+            C::Glance => true,
+            C::Read => self != Role::Candidate,
+            C::Write | C::Run => self >= Role::Editor,
+            C::Comment => self >= Role::Editor || self == Role::Reviewer,
+            C::Review => matches!(self, Role::Reviewer | Role::Candidate),
             C::Manage => self >= Role::Admin,
             C::Delete => self == Role::Owner,
         }
@@ -50,6 +79,8 @@ impl Role {
 
     pub fn id(self) -> &'static str {
         match self {
+            Self::Candidate => "candidate",
+            Self::Reviewer => "reviewer",
             Self::Viewer => "viewer",
             Self::Editor => "editor",
             Self::Admin => "admin",
@@ -58,14 +89,15 @@ impl Role {
     }
 
     pub fn from_id(id: &str) -> Option<Self> {
-        [Self::Viewer, Self::Editor, Self::Admin, Self::Owner]
-            .into_iter()
-            .find(|r| r.id() == id)
+        Self::ALL.into_iter().find(|r| r.id() == id)
     }
 
     /// "a viewer", "an editor", …
     pub fn with_article(self) -> String {
-        let article = if self == Self::Viewer { "a" } else { "an" };
+        let article = match self {
+            Self::Editor | Self::Admin | Self::Owner => "an",
+            _ => "a",
+        };
         format!("{article} {}", self.id())
     }
 }
@@ -74,18 +106,20 @@ impl Capability {
     /// What the capability lets one do, for messages: "… needs {}".
     pub fn describe(self) -> &'static str {
         match self {
+            Self::Glance => "seeing this review",
             Self::Read => "reading this session",
             Self::Write => "changing files",
             Self::Run => "terminals and runs",
             Self::Comment => "commenting",
+            Self::Review => "reviewing",
             Self::Manage => "managing sharing and settings",
             Self::Delete => "deleting the session",
         }
     }
 
-    /// The least role that has it.
+    /// The least session role that has it (reviewing is no session role's).
     pub fn least_role(self) -> Role {
-        [Role::Viewer, Role::Editor, Role::Admin, Role::Owner]
+        Role::SESSION
             .into_iter()
             .find(|r| r.allows(self))
             .unwrap_or(Role::Owner)
@@ -94,7 +128,9 @@ impl Capability {
     /// Why `role` is refused this capability, naming what is missing.
     pub fn refusal(self, role: Role) -> String {
         let least = self.least_role();
-        let needs = if least == Role::Owner {
+        let needs = if self == Self::Review {
+            "the request's reviewer".to_string()
+        } else if least == Role::Owner {
             "the owner".to_string()
         } else {
             format!("{} role or higher", least.with_article())
@@ -125,8 +161,17 @@ mod tests {
             (R::Admin, [true, true, true, true, true, false]),
             (R::Editor, [true, true, true, true, false, false]),
             (R::Viewer, [true, false, false, false, false, false]),
+            (R::Reviewer, [true, false, false, true, false, false]),
+            (R::Candidate, [false, false, false, false, false, false]),
         ];
         let caps = [C::Read, C::Write, C::Run, C::Comment, C::Manage, C::Delete];
+        for role in R::ALL {
+            assert!(role.allows(C::Glance));
+            assert_eq!(
+                role.allows(C::Review),
+                matches!(role, R::Reviewer | R::Candidate)
+            );
+        }
         for (role, allowed) in rows {
             for (cap, want) in caps.iter().zip(allowed) {
                 assert_eq!(role.allows(*cap), want, "{role:?} {cap:?}");
@@ -143,6 +188,10 @@ mod tests {
         assert_eq!(
             C::Delete.refusal(R::Admin),
             "Deleting the session needs the owner; you are an admin of this session"
+        );
+        assert_eq!(
+            C::Review.refusal(R::Editor),
+            "Reviewing needs the request's reviewer; you are an editor of this session"
         );
     }
 }

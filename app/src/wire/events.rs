@@ -1,5 +1,6 @@
-//! The events stream of a session, `/events/{session}` (server-sent events, one
-//! JSON object per message): what open pages hear about.
+//! The events stream of a session, `/events/{session}`, and of a review request,
+//! `/events/review/{review}` (server-sent events, one JSON object per message):
+//! what open pages hear about.
 
 use super::access::Role;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,9 @@ pub enum Event {
     Sharing,
     /// The listener's own role changed.
     Role { role: Role },
+    /// Something of a review request changed (a comment, a resolution, a status,
+    /// a revision): its page reloads it. Also the first message of its stream.
+    Review,
     /// The listener lost access; the stream ends after this.
     Revoked { message: String },
 }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod events;
 pub mod files;
 pub mod history;
+pub mod reviews;
 pub mod search;
 pub mod sessions;
 pub mod sharing;

@@ -1,5 +1,6 @@
-//! The terminal socket, `/ws/terminal/{session}?term=ID&cols=C&rows=R`, and the
-//! session's events stream, `/events/{session}`. Binary frames carry raw PTY bytes
+//! The terminal socket, `/ws/terminal/{session}?term=ID&cols=C&rows=R`, the
+//! session's events stream, `/events/{session}`, and a review request's,
+//! `/events/review/{review}`. Binary frames carry raw PTY bytes
 //! both ways; text frames carry the typed messages of `wire::terminal`. Both take
 //! their access decision from the access module (a terminal needs the run
 //! capability, the stream the read one) and close as soon as it is lost.
@@ -248,13 +249,38 @@ pub async fn events(
         Ok(items) => tree_digest(&items),
         Err(e) => return e.into_response(),
     };
-    let state = Stream {
+    sse(Stream {
         hello: Some(Event::Hello { tree }),
         news,
         watch: services.watchers.watch(&grant, Capability::Read),
         role: grant.role,
         ended: false,
+    })
+}
+
+/// Server-sent events for one review request's pages: `review` on every change,
+/// first on connecting (so a page that missed one catches up); a loss of access
+/// (a reassignment, a sharing change, a sign-out) ends the stream.
+pub async fn review_events(
+    State(services): State<Services>,
+    Path(review): Path<Uuid>,
+    headers: HeaderMap,
+) -> Response {
+    let need = Capability::Glance;
+    let rg = match access::review_in(&services.pool, &headers, review, need).await {
+        Ok(g) => g,
+        Err(e) => return e.into_response(),
     };
+    sse(Stream {
+        hello: Some(Event::Review),
+        news: services.news.subscribe(review),
+        watch: services.watchers.watch_review(&rg.grant, review, need),
+        role: rg.grant.role,
+        ended: false,
+    })
+}
+
+fn sse(state: Stream) -> Response {
     let stream = futures_util::stream::unfold(state, |mut s| async move {
         let event = s.next().await?;
         let sse = SseEvent::default().json_data(&event).ok()?;
