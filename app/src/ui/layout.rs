@@ -46,7 +46,10 @@ pub fn IdeLayout(
                 </button>
                 <a class="brand" href="/">"WebIDE"</a>
                 <span class="topbar-title">{title}</span>
-                {use_context::<Ws>().map(|_| view! { <super::share::ShareButton /> }.into_any())}
+                {use_context::<Ws>().map(|_| view! {
+                    <super::review_submit::SubmitButton />
+                    <super::share::ShareButton />
+                }.into_any())}
                 {terms.map(|t| view! {
                     <button class="link-button" id="toggle-panel" title="Show or hide the terminal (Ctrl+`)"
                         aria-expanded=move || t.open.get().to_string() on:click=move |_| t.toggle()>
@@ -99,6 +102,7 @@ pub fn AccountMenu() -> impl IntoView {
             <Transition>
                 {move || user.get().map(|u| match u.ok().flatten() {
                     Some(u) => view! {
+                        {(!u.is_guest).then(|| view! { <a href="/reviews" id="reviews-link">"Reviews"</a> })}
                         <a class="user" id="current-user" href="/profile" title="Profile">
                             {if u.is_guest { format!("{} (guest)", u.username) } else { u.username }}
                         </a>

@@ -53,6 +53,8 @@ pub fn follow(ws: Ws, terms: Option<Terms>) {
                     }
                 }
                 Event::Sharing => ws.sharing.update(|n| *n += 1),
+                // A review's stream only.
+                Event::Review => {}
                 Event::Role { role } => {
                     ws.role.set(role);
                     ws.tell(format!(

@@ -15,6 +15,9 @@ mod offline;
 mod pages;
 mod profile;
 mod quick_open;
+mod review_page;
+mod review_submit;
+mod reviews;
 mod search;
 mod session_list;
 mod share;
@@ -88,6 +91,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/register") view=account::Register />
                 <Route path=path!("/profile") view=profile::Profile ssr=SsrMode::Async />
                 <Route path=path!("/s/:uuid") view=pages::SessionPage ssr=SsrMode::Async />
+                <Route path=path!("/reviews") view=reviews::ReviewsPage ssr=SsrMode::Async />
+                <Route path=path!("/reviews/:id") view=review_page::ReviewPage ssr=SsrMode::Async />
             </Routes>
         </Router>
         <dialog::DialogHost />

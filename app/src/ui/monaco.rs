@@ -54,6 +54,24 @@ extern "C" {
         theirs: &str,
         mine: &str,
     ) -> js_sys::Function;
+
+    /// A read-only review viewer in `element`; `on_line(n)` runs when line n's
+    /// number or glyph is clicked.
+    #[wasm_bindgen(js_name = createReviewEditor)]
+    pub fn create_review_editor(
+        element: &web_sys::HtmlElement,
+        on_line: &Closure<dyn FnMut(u32)>,
+    ) -> JsValue;
+
+    /// Shows `content` with its comment threads (a JSON array, see monaco.js).
+    #[wasm_bindgen(js_name = showReviewFile)]
+    pub fn show_review_file(editor: &JsValue, key: &str, path: &str, content: &str, threads: &str);
+
+    #[wasm_bindgen(js_name = selectedLines)]
+    pub fn selected_lines(editor: &JsValue) -> Vec<u32>;
+
+    #[wasm_bindgen(js_name = revealLine)]
+    pub fn reveal_line(editor: &JsValue, line: u32);
 }
 
 /// Loads Monaco once per page; later calls return at once.

@@ -139,3 +139,81 @@ export function setReadOnly(editor, readOnly) {
 export function disposeEditor(editor) {
   editor.dispose();
 }
+
+// A read-only viewer for a review: comment threads marked in the glyph margin
+// and shown inline under their last line (view zones). `onLine(n)` runs when a
+// line's number or glyph is clicked (to comment on it).
+export function createReviewEditor(element, onLine) {
+  const editor = window.monaco.editor.create(element, {
+    theme: "vs-dark",
+    automaticLayout: true,
+    minimap: { enabled: false },
+    fontSize: 13,
+    readOnly: true,
+    glyphMargin: true,
+    model: null,
+  });
+  const T = window.monaco.editor.MouseTargetType;
+  editor.onMouseDown((e) => {
+    const t = e.target.type;
+    if ((t === T.GUTTER_GLYPH_MARGIN || t === T.GUTTER_LINE_NUMBERS) && e.target.position) {
+      onLine(e.target.position.lineNumber);
+    }
+  });
+  editor.__review = { decorations: editor.createDecorationsCollection([]), zones: [] };
+  return editor;
+}
+
+// Shows `content` (the file `path` at a revision, its model named by `key`) with
+// `threadsJson`, a JSON array: [{line, endLine, resolved, outdated, heading, body, replies: [text]}].
+export function showReviewFile(editor, key, path, content, threadsJson) {
+  const threads = JSON.parse(threadsJson);
+  const uri = window.monaco.Uri.from({ scheme: "review", path: "/" + key });
+  let model = window.monaco.editor.getModel(uri);
+  if (!model) model = window.monaco.editor.createModel(content, languageFor(path), uri);
+  else if (model.getValue() !== content) model.setValue(content);
+  if (editor.getModel() !== model) editor.setModel(model);
+  const state = editor.__review;
+  state.decorations.set(
+    threads.map((t) => ({
+      range: new window.monaco.Range(t.line, 1, t.endLine, 1),
+      options: {
+        isWholeLine: true,
+        className: t.resolved ? "review-line resolved" : "review-line",
+        glyphMarginClassName: t.resolved ? "review-glyph resolved" : "review-glyph",
+        glyphMarginHoverMessage: { value: t.heading },
+      },
+    })),
+  );
+  editor.changeViewZones((acc) => {
+    for (const id of state.zones) acc.removeZone(id);
+    state.zones = threads.map((t) => {
+      const node = document.createElement("div");
+      node.className = "review-zone" + (t.resolved ? " resolved" : "");
+      const head = document.createElement("div");
+      head.className = "review-zone-head";
+      head.textContent = t.heading;
+      const body = document.createElement("div");
+      body.textContent = t.body;
+      node.append(head, body);
+      for (const r of t.replies) {
+        const reply = document.createElement("div");
+        reply.className = "review-zone-reply";
+        reply.textContent = r;
+        node.append(reply);
+      }
+      const lines = 2 + t.replies.length + Math.floor(t.body.length / 100);
+      return acc.addZone({ afterLineNumber: t.endLine, heightInLines: lines, domNode: node });
+    });
+  });
+}
+
+// The lines selected in `editor`: [first, last].
+export function selectedLines(editor) {
+  const s = editor.getSelection();
+  return s ? [s.startLineNumber, s.endLineNumber] : [0, 0];
+}
+
+export function revealLine(editor, line) {
+  editor.revealLineInCenter(line);
+}
