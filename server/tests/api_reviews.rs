@@ -659,3 +659,47 @@ async fn losing_a_review_closes_its_stream(pool: PgPool) {
     bob.fails("/api/reviews/get", json!({"id": id}), 404).await;
     assert!(Events::open(&bob, &format!("review/{id}")).await.is_err());
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_retention_sweep_keeps_what_a_revision_points_at(pool: PgPool) {
+    let Setup {
+        mut alice,
+        mut bob,
+        session,
+        ..
+    } = setup(&pool).await;
+    let id = submit(&mut alice, &session, "low").await;
+    bob.ok("/api/reviews/claim", json!({"id": id})).await;
+    let mut hash = alice
+        .ok(
+            "/api/files/read",
+            json!({"session": session, "path": "calc.py"}),
+        )
+        .await["hash"]
+        .clone();
+    for i in 0..4 {
+        let saved = alice
+            .ok(
+                "/api/files/save",
+                json!({"session": session, "path": "calc.py", "content": format!("v{i}\n"), "base_hash": hash}),
+            )
+            .await;
+        hash = saved["hash"].clone();
+    }
+    sqlx::query("UPDATE file_versions SET created_at = now() - interval '90 days'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let r = app::server::retention::Retention {
+        full_days: 30,
+        max_session_bytes: 1,
+    };
+    app::server::retention::sweep(&pool, r).await.unwrap();
+    let read = bob
+        .ok(
+            "/api/reviews/read",
+            json!({"id": id, "path": "calc.py", "revision": 1}),
+        )
+        .await;
+    assert_eq!(read["content"], CODE);
+}

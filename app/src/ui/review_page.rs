@@ -19,7 +19,12 @@ use uuid::Uuid;
 #[component]
 pub fn ReviewPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| Uuid::parse_str(&s).ok());
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| Uuid::parse_str(&s).ok())
+    };
     let review = Resource::new(id, |id| async move {
         reviews::get(id.ok_or_else(|| AppError::not_found("no such review"))?).await
     });
@@ -75,8 +80,8 @@ impl Page {
         match r {
             Ok(r) => {
                 let newest = r.summary.revision;
-                let was_newest =
-                    self.review.with_untracked(|old| old.summary.revision) == self.revision.get_untracked();
+                let was_newest = self.review.with_untracked(|old| old.summary.revision)
+                    == self.revision.get_untracked();
                 if was_newest && self.revision.get_untracked() != newest {
                     self.revision.set(newest);
                 }
@@ -156,22 +161,23 @@ fn follow(page: Page) {
         return;
     };
     let closer = source.clone();
-    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-        let Some(event) = ev
-            .data()
-            .as_string()
-            .and_then(|t| serde_json::from_str::<Event>(&t).ok())
-        else {
-            return;
-        };
-        match event {
-            Event::Revoked { message } => {
-                closer.close();
-                page.revoked.set(Some(message));
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            let Some(event) = ev
+                .data()
+                .as_string()
+                .and_then(|t| serde_json::from_str::<Event>(&t).ok())
+            else {
+                return;
+            };
+            match event {
+                Event::Revoked { message } => {
+                    closer.close();
+                    page.revoked.set(Some(message));
+                }
+                _ => page.reload(),
             }
-            _ => page.reload(),
-        }
-    });
+        });
     source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     let held = send_wrapper::SendWrapper::new((source, on_message));
     on_cleanup(move || {
@@ -222,7 +228,11 @@ fn Header() -> impl IntoView {
         let n = take_note();
         page.act(reviews::decide(id(), d.id().to_string(), n));
     };
-    let button = move |action: Action, dom_id: &'static str, label: &'static str, primary: bool, run: Callback<()>| {
+    let button = move |action: Action,
+                       dom_id: &'static str,
+                       label: &'static str,
+                       primary: bool,
+                       run: Callback<()>| {
         view! {
             <Show when=move || allowed(action)>
                 <button class="button" class:primary=primary id=dom_id on:click=move |_| run.run(())>{label}</button>
@@ -393,7 +403,12 @@ fn FileView() -> impl IntoView {
     let host = NodeRef::<leptos::html::Div>::new();
     let diff_host = NodeRef::<leptos::html::Div>::new();
     let texts = LocalResource::new(move || {
-        let (id, path, rev, other) = (page.id(), page.path.get(), page.revision.get(), page.compare.get());
+        let (id, path, rev, other) = (
+            page.id(),
+            page.path.get(),
+            page.revision.get(),
+            page.compare.get(),
+        );
         async move {
             let Some(path) = path else { return Ok(None) };
             let this = reviews::read(id, path.clone(), Some(rev)).await?;
@@ -422,7 +437,9 @@ fn FileView() -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-type Texts = LocalResource<Result<Option<(crate::wire::reviews::RevisionContent, Option<String>)>, AppError>>;
+type Texts = LocalResource<
+    Result<Option<(crate::wire::reviews::RevisionContent, Option<String>)>, AppError>,
+>;
 
 #[cfg(feature = "hydrate")]
 fn viewer(
@@ -456,7 +473,9 @@ fn viewer(
         }
     });
     Effect::new(move |_| {
-        let threads = page.review.with(|r| threads_json(&r.comments, page.path.get().as_deref(), page.revision.get()));
+        let threads = page
+            .review
+            .with(|r| threads_json(&r.comments, page.path.get().as_deref(), page.revision.get()));
         let (true, Some(Ok(Some((file, before))))) = (loaded.get(), texts.get()) else {
             return;
         };
@@ -471,7 +490,12 @@ fn viewer(
             dispose_diff.set_value(None);
         }
         if let (Some(before), Some(el)) = (before, diff_host.get_untracked()) {
-            dispose_diff.set_value(Some(monaco::show_diff(&el.into(), &file.path, &before, &file.content)));
+            dispose_diff.set_value(Some(monaco::show_diff(
+                &el.into(),
+                &file.path,
+                &before,
+                &file.content,
+            )));
         }
     });
     on_cleanup(move || {
@@ -542,17 +566,26 @@ fn CommentForm() -> impl IntoView {
     let suggestion = RwSignal::new(String::new());
     let on_file = RwSignal::new(true);
     let private = RwSignal::new(false);
-    let senior = move || page.review.with(|r| r.role == Role::Reviewer && r.level >= 2);
+    let senior = move || {
+        page.review
+            .with(|r| r.role == Role::Reviewer && r.level >= 2)
+    };
     let newest = move || page.review.with(|r| r.summary.revision) == page.revision.get();
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (first, last) = page.lines.get_untracked();
-        let path = on_file.get_untracked().then(|| page.path.get_untracked()).flatten();
+        let path = on_file
+            .get_untracked()
+            .then(|| page.path.get_untracked())
+            .flatten();
         let line = path.as_ref().and_then(|_| first.trim().parse::<i32>().ok());
         let end_line = line.and_then(|_| last.trim().parse::<i32>().ok());
         let k = kind.get_untracked();
         let s = (k == Kind::Suggestion.id()).then(|| suggestion.get_untracked());
-        let (b, p) = (body.get_untracked(), private.get_untracked().then_some(true));
+        let (b, p) = (
+            body.get_untracked(),
+            private.get_untracked().then_some(true),
+        );
         let id = page.id();
         spawn_local(async move {
             match reviews::comment(id, path, line, end_line, k, b, s, None, p).await {
@@ -652,7 +685,8 @@ fn Thread(c: Comment) -> impl IntoView {
         let review = page.id();
         spawn_local(async move {
             let kind = Kind::General.id().to_string();
-            match reviews::comment(review, None, None, None, kind, body, None, Some(id), None).await {
+            match reviews::comment(review, None, None, None, kind, body, None, Some(id), None).await
+            {
                 Ok(_) => {
                     reply.set(String::new());
                     page.reload();
