@@ -54,7 +54,9 @@ test("submit, claim, comment, apply, resubmit, approve", async ({ browser }) => 
 
   await alice.locator("#submit-review").click();
   const dialog = alice.getByRole("dialog", { name: "Submit for review" });
-  await dialog.locator("#review-title").fill("Print the circle constant");
+  // The queue is everyone's: the title tells this test's request apart.
+  const title = `Print the circle constant ${aliceName}`;
+  await dialog.locator("#review-title").fill(title);
   await dialog.locator("#review-description").fill("Prints **pi** <script>alert(1)</script>");
   await dialog.getByRole("button", { name: "Submit" }).click();
   await expect(alice).toHaveURL(/\/reviews\/[0-9a-f-]{36}$/);
@@ -67,7 +69,7 @@ test("submit, claim, comment, apply, resubmit, approve", async ({ browser }) => 
   // Bob finds it in the queue and claims it.
   await open(bob, "/reviews");
   await bob.locator("#reviews-queue").click();
-  const row = bob.locator(".review-row", { hasText: "Print the circle constant" });
+  const row = bob.locator(".review-row", { hasText: title });
   await row.getByRole("button", { name: "Claim" }).click();
   await expect(bob).toHaveURL(url);
   await bob.locator("body[data-hydrated]").waitFor();

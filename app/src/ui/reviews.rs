@@ -61,10 +61,11 @@ pub fn ReviewsPage() -> impl IntoView {
                                 {tab_label(f)}
                             </button>
                         }).collect_view()}
+                        // Inside the Transition: the user is known here on both sides.
+                        <p class="hint">
+                            {move || (level() == 0).then_some("To review others' code, choose it in your profile.")}
+                        </p>
                     </Transition>
-                    <p class="hint">
-                        {move || (level() == 0).then_some("To review others' code, choose it in your profile.")}
-                    </p>
                 </nav>
             }
             editor=move || view! {

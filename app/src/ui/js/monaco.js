@@ -202,7 +202,9 @@ export function showReviewFile(editor, key, path, content, threadsJson) {
         reply.textContent = r;
         node.append(reply);
       }
-      const lines = 2 + t.replies.length + Math.floor(t.body.length / 100);
+      // A line for the heading, one per line of text (long ones wrap) and per reply.
+      const wrapped = t.body.split("\n").reduce((n, l) => n + 1 + Math.floor(l.length / 120), 0);
+      const lines = 1 + wrapped + t.replies.length;
       return acc.addZone({ afterLineNumber: t.endLine, heightInLines: lines, domNode: node });
     });
   });
