@@ -109,13 +109,14 @@ test("a guest starts at once", async ({ page }) => {
   await expect(row(page, "main.py")).toBeVisible();
 });
 
-test("the profile marks a reviewer", async ({ page }) => {
+test("the profile makes a junior reviewer; only a senior could make a senior", async ({ page }) => {
   await register(page, unique());
   await page.locator("#current-user").click();
   await expect(page.locator("h1")).toHaveText("Profile");
-  await page.locator("#reviewer-level").selectOption("2");
+  await expect(page.locator("#reviewer-level option[value='2']")).toHaveCount(0);
+  await page.locator("#reviewer-level").selectOption("1");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status")).toHaveText("Saved.");
   await reload(page);
-  await expect(page.locator("#reviewer-level")).toHaveValue("2");
+  await expect(page.locator("#reviewer-level")).toHaveValue("1");
 });

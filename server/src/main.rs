@@ -4,7 +4,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let config = Config::parse();
-    server::telemetry::init(&config.log);
+    // A one-off command prints its answer alone; warnings still show.
+    let log = if config.command.is_some() {
+        "warn"
+    } else {
+        &config.log
+    };
+    server::telemetry::init(log);
     // Unoptimised builds (the development loop) render pages with deep stacks.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

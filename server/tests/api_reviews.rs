@@ -703,3 +703,43 @@ async fn the_retention_sweep_keeps_what_a_revision_points_at(pool: PgPool) {
         .await;
     assert_eq!(read["content"], CODE);
 }
+
+/// The first senior is made on the server: `server users set-level NAME 2`.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_first_senior_is_made_by_the_server_command(pool: PgPool) {
+    let app = router(pool.clone());
+    Client::register(&app, "root").await;
+    // This test's own database, as the server would be given it.
+    let base = std::env::var("DATABASE_URL").unwrap();
+    let server = base.split('?').next().unwrap().rsplit_once('/').unwrap().0;
+    let url = format!(
+        "{server}/{}",
+        pool.connect_options().get_database().unwrap()
+    );
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["users", "set-level", "Root@Example.com", "2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "root is now at reviewer level 2\n"
+    );
+    let level: i16 = sqlx::query_scalar("SELECT reviewer_level FROM users WHERE username = 'root'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(level, 2);
+    let out = run(&["users", "set-level", "nobody", "1"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user named nobody"));
+    assert!(!run(&["users", "set-level", "root", "3"]).status.success());
+}
