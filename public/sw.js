@@ -25,7 +25,8 @@ self.addEventListener("activate", (event) => {
 
 function cacheFor(url) {
   if (SESSION_PAGE.test(url.pathname)) return PAGES;
-  if (/^\/(pkg|vendor)\//.test(url.pathname) || url.pathname === "/favicon.svg") return APP;
+  if (/^\/(pkg|vendor)\//.test(url.pathname) || url.pathname === "/favicon.svg" || url.pathname === "/early.js")
+    return APP;
   return null;
 }
 

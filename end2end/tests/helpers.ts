@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { Browser, expect, Page } from "@playwright/test";
 
 // What several end-to-end tests do the same way.
 
@@ -45,4 +45,11 @@ export async function register(page: Page, name: string) {
   await page.locator("input[name=password]").fill("correct horse");
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page.locator("#current-user")).toHaveText(name);
+}
+
+// A registered user in a browser context of their own.
+export async function user(browser: Browser, name: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await register(page, name);
+  return page;
 }

@@ -1,5 +1,5 @@
-import { Browser, expect, Page, test } from "@playwright/test";
-import { open, register, unique } from "./helpers";
+import { expect, Page, test } from "@playwright/test";
+import { open, unique, user } from "./helpers";
 
 // Code review in two browsers: alice submits; bob, a junior reviewer, claims it
 // and comments on line 3 of main.py with a suggestion and an issue; alice sees
@@ -9,11 +9,6 @@ import { open, register, unique } from "./helpers";
 
 const CODE = 'import math\n\nprint(math.pi)\nprint("done")\n';
 
-async function user(browser: Browser, name: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await register(page, name);
-  return page;
-}
 
 async function comment(page: Page, kind: string, body: string, line?: string, suggestion?: string) {
   const form = page.locator("#comment-form");

@@ -1,14 +1,9 @@
-import { Browser, expect, Page, test } from "@playwright/test";
-import { open, register, row, typeInEditor, unique } from "./helpers";
+import { expect, Page, test } from "@playwright/test";
+import { open, row, typeInEditor, unique, user } from "./helpers";
 
 // Collaborators: alice shares a session with bob, changes his role, removes him;
 // each step shows in bob's open page without a reload.
 
-async function user(browser: Browser, name: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await register(page, name);
-  return page;
-}
 
 async function shareDialog(page: Page) {
   await page.locator("#share-button").click();

@@ -120,3 +120,27 @@ test("the profile makes a junior reviewer; only a senior could make a senior", a
   await reload(page);
   await expect(page.locator("#reviewer-level")).toHaveValue("1");
 });
+
+test.describe(() => {
+  // The service worker would answer for the bundle, past the slow route below.
+  test.use({ serviceWorkers: "block" });
+  test("a file clicked before the page has hydrated opens once it has", async ({ page }) => {
+    await register(page, unique());
+    await page.getByLabel("Session name").fill("early");
+    await page.getByRole("button", { name: "Create session" }).click();
+    await expect(page).toHaveURL(/\/s\/[0-9a-f-]{36}$/);
+    const url = page.url();
+    // A slow bundle: the tree is there, the app is not yet.
+    await page.route("**/pkg/*.wasm", async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    await page.goto(url, { waitUntil: "commit" });
+    await row(page, "main.py").click();
+    await expect(page.locator("body[data-hydrated]")).toHaveCount(0);
+    await expect(row(page, "main.py")).toHaveClass(/pending/);
+    await page.locator("body[data-hydrated]").waitFor();
+    await expect(page.locator(".monaco-editor .view-lines")).toContainText("Hello, world!");
+    await expect(row(page, "main.py")).toHaveClass(/selected/);
+  });
+});

@@ -3,17 +3,11 @@
 //! directory (left running if a server uses it).
 
 use crate::config::{Command, Config, UsersCommand};
-use crate::{database, embedded_pg::EmbeddedPostgres, Error};
+use crate::{database, Error};
 
 pub async fn run(config: &Config, command: &Command) -> Result<(), Error> {
-    let (embedded, opts) = match &config.database_url {
-        Some(url) => (None, database::parse_url(url)?),
-        None => {
-            let pg = EmbeddedPostgres::start(&config.data_dir).await?;
-            let opts = pg.connect_options();
-            (Some(pg), opts)
-        }
-    };
+    let (embedded, opts) =
+        database::locate(config.database_url.as_deref(), &config.data_dir).await?;
     let result = async {
         let pool = database::connect(opts).await?;
         database::migrate(&pool).await?;

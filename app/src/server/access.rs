@@ -135,30 +135,54 @@ impl Row {
     }
 }
 
-/// Resolves the request's login (and role on `session`), renewing a login in use.
-async fn request(
+/// What the login query of a request found.
+trait Resolved {
+    /// The login has not been renewed for a while.
+    fn stale(&self) -> bool;
+}
+
+impl Resolved for Row {
+    fn stale(&self) -> bool {
+        self.stale
+    }
+}
+
+/// Resolves the request's login with `resolve` (given the token's hash), renewing
+/// a login in use.
+async fn request<R: Resolved, F: std::future::Future<Output = Result<Option<R>, AppError>>>(
     state: &AppState,
-    session: Option<Uuid>,
-) -> Result<Option<(Row, Vec<u8>)>, AppError> {
+    resolve: impl FnOnce(Vec<u8>) -> F,
+) -> Result<Option<(R, Vec<u8>)>, AppError> {
     let Some(token) = login::cookie_token() else {
         return Ok(None);
     };
     let hash = login::token_hash(&token);
-    let Some(row) = resolve(&state.pool, &hash, session).await? else {
+    let Some(row) = resolve(hash.clone()).await? else {
         return Ok(None);
     };
-    if row.stale {
+    if row.stale() {
         login::renew(state, &token).await?;
     }
     Ok(Some((row, hash)))
 }
 
+/// The hash of the login token in `headers` (a socket's, a stream's), or 401.
+fn token_hash_in(headers: &http::HeaderMap) -> Result<Vec<u8>, AppError> {
+    login::token_in(headers)
+        .map(|t| login::token_hash(&t))
+        .ok_or_else(sign_in_first)
+}
+
 /// The signed-in caller of a server function, if any.
 pub async fn caller_if_any() -> Result<(AppState, Option<Login>), AppError> {
     let state = AppState::current()?;
-    let login = request(&state, None)
-        .await?
-        .map(|(row, hash)| row.login(hash));
+    let pool = state.pool.clone();
+    let login = request(
+        &state,
+        |hash| async move { resolve(&pool, &hash, None).await },
+    )
+    .await?
+    .map(|(row, hash)| row.login(hash));
     Ok((state, login))
 }
 
@@ -174,9 +198,12 @@ pub async fn caller() -> Result<(AppState, Login), AppError> {
 /// 404 without a role there, 403 without the capability.
 pub async fn session(session: Uuid, need: Capability) -> Result<(AppState, Grant), AppError> {
     let state = AppState::current()?;
-    let (row, hash) = request(&state, Some(session))
-        .await?
-        .ok_or_else(sign_in_first)?;
+    let pool = state.pool.clone();
+    let (row, hash) = request(&state, |hash| async move {
+        resolve(&pool, &hash, Some(session)).await
+    })
+    .await?
+    .ok_or_else(sign_in_first)?;
     let grant = row.grant(hash, session, need)?;
     Ok((state, grant))
 }
@@ -189,10 +216,7 @@ pub async fn session_in(
     session: Uuid,
     need: Capability,
 ) -> Result<Grant, AppError> {
-    let hash = login::token_in(headers)
-        .map(|t| login::token_hash(&t))
-        .ok_or_else(sign_in_first)?;
-    recheck(pool, &hash, session, need).await
+    recheck(pool, &token_hash_in(headers)?, session, need).await
 }
 
 /// The grant of a login already known by its token's hash (an open socket
@@ -364,6 +388,12 @@ async fn resolve_review(
     .await?)
 }
 
+impl Resolved for ReviewRow {
+    fn stale(&self) -> bool {
+        self.row.stale
+    }
+}
+
 impl ReviewRow {
     fn grant(self, token_hash: Vec<u8>, need: Capability) -> Result<ReviewGrant, AppError> {
         let login = self.row.login(token_hash);
@@ -415,16 +445,12 @@ impl ReviewRow {
 /// a login, 404 without a role there, 403 without the capability.
 pub async fn review(key: ReviewKey, need: Capability) -> Result<(AppState, ReviewGrant), AppError> {
     let state = AppState::current()?;
-    let Some(token) = login::cookie_token() else {
-        return Err(sign_in_first());
-    };
-    let hash = login::token_hash(&token);
-    let row = resolve_review(&state.pool, &hash, key)
-        .await?
-        .ok_or_else(sign_in_first)?;
-    if row.row.stale {
-        login::renew(&state, &token).await?;
-    }
+    let pool = state.pool.clone();
+    let (row, hash) = request(&state, |hash| async move {
+        resolve_review(&pool, &hash, key).await
+    })
+    .await?
+    .ok_or_else(sign_in_first)?;
     let grant = row.grant(hash, need)?;
     Ok((state, grant))
 }
@@ -436,10 +462,7 @@ pub async fn review_in(
     review: Uuid,
     need: Capability,
 ) -> Result<ReviewGrant, AppError> {
-    let hash = login::token_in(headers)
-        .map(|t| login::token_hash(&t))
-        .ok_or_else(sign_in_first)?;
-    recheck_review(pool, &hash, review, need).await
+    recheck_review(pool, &token_hash_in(headers)?, review, need).await
 }
 
 /// The grant on a review request of a login known by its token's hash.

@@ -47,6 +47,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                // Before the bundle: remembers what is clicked until it has hydrated.
+                <script src="/early.js"></script>
                 <HydrationScripts options />
                 <MetaTags />
             </head>

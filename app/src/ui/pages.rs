@@ -19,6 +19,7 @@ use crate::wire::{access::Role, files::TreeItem, sessions::CodeSession};
 
 use crate::{AppError, ErrorCode};
 use leptos::prelude::*;
+use leptos_meta::Link;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
@@ -77,23 +78,53 @@ pub fn SessionPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="empty">"Opening session…"</p> }>
             {move || session.get().map(|r| match r {
                 Ok((s, tree)) => view! { <Workspace session=s tree /> }.into_any(),
-                Err(e) => view! { <SessionError error=e /> }.into_any(),
+                Err(e) => view! {
+                    <LoadError error=e sign_in_to="open this session" missing="Session not found"
+                        back=("/", "Back to your sessions") />
+                }.into_any(),
             })}
         </Suspense>
     }
 }
+
+/// Opens the file clicked in the tree before the page had hydrated (public/early.js).
+#[cfg(feature = "hydrate")]
+fn open_early_click(ws: Ws) {
+    Effect::new(move |_| {
+        let window = web_sys::window().expect("a window");
+        let key = wasm_bindgen::JsValue::from_str("__webideEarlyOpen");
+        let Some(path) = js_sys::Reflect::get(&window, &key)
+            .ok()
+            .and_then(|v| v.as_string())
+        else {
+            return;
+        };
+        let _ = js_sys::Reflect::delete_property(&window, &key);
+        ws.tree.selected.set(Some(path.clone()));
+        ws.open(path);
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn open_early_click(_ws: Ws) {}
 
 #[component]
 fn Workspace(session: CodeSession, tree: Vec<TreeItem>) -> impl IntoView {
     let ws = Ws::provide(&session, tree);
     let terms = Terms::provide();
     live::follow(ws, Some(terms));
+    open_early_click(ws);
     ws.keep_offline();
     let title = match session.role {
         Role::Owner => session.name.clone(),
         _ => format!("{} · {}'s", session.name, session.owner),
     };
     view! {
+        // Fetched while the bundle loads and hydrates, not after.
+        <Link rel="preload" href="/vendor/monaco/vs/loader.js" as_="script" />
+        <Link rel="preload" href="/vendor/monaco/vs/editor/editor.main.js" as_="script" />
+        <Link rel="preload" href="/vendor/monaco/vs/editor/editor.main.css" as_="style" />
+        <Link rel="preload" href="/vendor/xterm/xterm.js" as_="script" />
         <IdeLayout
             title=Signal::derive(move || title.clone())
             sidebar=|| view! { <SidePanel /> }
@@ -101,21 +132,21 @@ fn Workspace(session: CodeSession, tree: Vec<TreeItem>) -> impl IntoView {
             panel=|| view! { <Panel /> }
         />
         {move || ws.revoked.get().map(|why| view! {
-            <div class="modal-backdrop">
-                <div class="modal" role="alertdialog" aria-modal="true" id="access-ended" aria-label="Access ended">
-                    <h2>"You no longer have access to this session"</h2>
-                    <p>{why}</p>
-                    <div class="modal-actions">
-                        <a class="button primary" href="/">"Back to your sessions"</a>
-                    </div>
-                </div>
-            </div>
+            <AccessEnded what="this session" why back=("/", "Back to your sessions") />
         })}
     }
 }
 
+/// A page whose subject could not be loaded: the error's status, and the way on.
 #[component]
-fn SessionError(error: AppError) -> impl IntoView {
+pub fn LoadError(
+    error: AppError,
+    /// "open this session", "see this review"
+    sign_in_to: &'static str,
+    /// "Session not found"
+    missing: &'static str,
+    back: (&'static str, &'static str),
+) -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.set_status(error.error.status());
@@ -123,13 +154,34 @@ fn SessionError(error: AppError) -> impl IntoView {
     let signed_out = error.error == ErrorCode::Unauthorized;
     view! {
         <div class="auth-page">
-            <h1>{if signed_out { "Sign in to open this session" } else { "Session not found" }}</h1>
+            <h1>{if signed_out { format!("Sign in to {sign_in_to}") } else { missing.to_string() }}</h1>
             <p>{error.message.clone()}</p>
             {if signed_out {
                 view! { <a class="button primary" href="/login">"Sign in"</a> }.into_any()
             } else {
-                view! { <a href="/">"Back to your sessions"</a> }.into_any()
+                view! { <a href=back.0>{back.1}</a> }.into_any()
             }}
+        </div>
+    }
+}
+
+/// Shown over a page whose access ended while it was open; no way back into it.
+#[component]
+pub fn AccessEnded(
+    /// "this session"
+    what: &'static str,
+    why: String,
+    back: (&'static str, &'static str),
+) -> impl IntoView {
+    view! {
+        <div class="modal-backdrop">
+            <div class="modal" role="alertdialog" aria-modal="true" id="access-ended" aria-label="Access ended">
+                <h2>{format!("You no longer have access to {what}")}</h2>
+                <p>{why}</p>
+                <div class="modal-actions">
+                    <a class="button primary" href=back.0>{back.1}</a>
+                </div>
+            </div>
         </div>
     }
 }

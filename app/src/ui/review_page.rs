@@ -4,13 +4,18 @@
 //! their replies, resolutions and suggestions, and the history. Everything
 //! follows the request's events stream, so changes made by others show at once.
 
-use super::{layout::IdeLayout, reviews::turn_label, use_user};
+use super::{
+    layout::IdeLayout,
+    pages::{AccessEnded, LoadError},
+    reviews::turn_label,
+    use_user,
+};
 use crate::api::reviews;
 use crate::wire::access::{Capability, Role};
 use crate::wire::reviews::{
     transition, Action, Actor, Comment, Decision, FileChange, Kind, Review, RevisionFile,
 };
-use crate::{AppError, ErrorCode};
+use crate::AppError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
@@ -32,27 +37,12 @@ pub fn ReviewPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="empty">"Opening review…"</p> }>
             {move || review.get().map(|r| match r {
                 Ok(r) => view! { <ReviewView review=r /> }.into_any(),
-                Err(e) => view! { <ReviewError error=e /> }.into_any(),
+                Err(e) => view! {
+                    <LoadError error=e sign_in_to="see this review" missing="Review not found"
+                        back=("/reviews", "Back to reviews") />
+                }.into_any(),
             })}
         </Suspense>
-    }
-}
-
-#[component]
-fn ReviewError(error: AppError) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.set_status(error.error.status());
-    }
-    let signed_out = error.error == ErrorCode::Unauthorized;
-    view! {
-        <div class="auth-page">
-            <h1>{if signed_out { "Sign in to see this review" } else { "Review not found" }}</h1>
-            <p>{error.message.clone()}</p>
-            <a class="button primary" href=if signed_out { "/login" } else { "/reviews" }>
-                {if signed_out { "Sign in" } else { "Back to reviews" }}
-            </a>
-        </div>
     }
 }
 
@@ -141,13 +131,7 @@ fn ReviewView(review: Review) -> impl IntoView {
             }
         />
         {move || page.revoked.get().map(|why| view! {
-            <div class="modal-backdrop">
-                <div class="modal" role="alertdialog" aria-modal="true" id="access-ended" aria-label="Access ended">
-                    <h2>"You no longer have access to this review"</h2>
-                    <p>{why}</p>
-                    <div class="modal-actions"><a class="button primary" href="/reviews">"Back to reviews"</a></div>
-                </div>
-            </div>
+            <AccessEnded what="this review" why back=("/reviews", "Back to reviews") />
         })}
     }
 }
@@ -156,34 +140,16 @@ fn ReviewView(review: Review) -> impl IntoView {
 #[cfg(feature = "hydrate")]
 fn follow(page: Page) {
     use crate::wire::events::Event;
-    use wasm_bindgen::{prelude::Closure, JsCast};
-    let Ok(source) = web_sys::EventSource::new(&format!("/events/review/{}", page.id())) else {
-        return;
-    };
-    let closer = source.clone();
-    let on_message =
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            let Some(event) = ev
-                .data()
-                .as_string()
-                .and_then(|t| serde_json::from_str::<Event>(&t).ok())
-            else {
-                return;
-            };
-            match event {
-                Event::Revoked { message } => {
-                    closer.close();
-                    page.revoked.set(Some(message));
-                }
-                _ => page.reload(),
+    super::live::listen(
+        &format!("/events/review/{}", page.id()),
+        move |event, source| match event {
+            Event::Revoked { message } => {
+                source.close();
+                page.revoked.set(Some(message));
             }
-        });
-    source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    let held = send_wrapper::SendWrapper::new((source, on_message));
-    on_cleanup(move || {
-        let (source, _closure) = held.take();
-        source.close();
-    });
+            _ => page.reload(),
+        },
+    );
 }
 
 #[cfg(not(feature = "hydrate"))]
@@ -476,7 +442,7 @@ fn viewer(
         let threads = page
             .review
             .with(|r| threads_json(&r.comments, page.path.get().as_deref(), page.revision.get()));
-        let (true, Some(Ok(Some((file, before))))) = (loaded.get(), texts.get()) else {
+        let (true, Some(Ok(Some((file, _))))) = (loaded.get(), texts.get()) else {
             return;
         };
         editor.with_value(|e| {
@@ -485,6 +451,13 @@ fn viewer(
                 monaco::show_review_file(e, &key, &file.path, &file.content, &threads);
             }
         });
+    });
+    // Apart from the threads: a diff is remade only when its texts change (one
+    // disposed while computing makes Monaco complain).
+    Effect::new(move |_| {
+        let (true, Some(Ok(Some((file, before))))) = (loaded.get(), texts.get()) else {
+            return;
+        };
         if let Some(f) = dispose_diff.get_value() {
             let _ = f.call0(&wasm_bindgen::JsValue::NULL);
             dispose_diff.set_value(None);
