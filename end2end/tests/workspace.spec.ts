@@ -142,5 +142,29 @@ test.describe(() => {
     await page.locator("body[data-hydrated]").waitFor();
     await expect(page.locator(".monaco-editor .view-lines")).toContainText("Hello, world!");
     await expect(row(page, "main.py")).toHaveClass(/selected/);
+    // The activity bar draws its icons; no path data shows as text.
+    await expect(page.locator(".activity svg path")).toHaveCount(3);
+    await expect(page.locator(".activity")).toHaveText("");
+  });
+
+  test("clicking a file again and again from the first paint opens it once, with its content", async ({ page }) => {
+    await register(page, unique());
+    await page.getByLabel("Session name").fill("clicks");
+    await page.getByRole("button", { name: "Create session" }).click();
+    await expect(page).toHaveURL(/\/s\/[0-9a-f-]{36}$/);
+    const url = page.url();
+    // Monaco arrives late: the file is opened (and opened again) before it has.
+    await page.route("**/vendor/monaco/vs/loader.js", async (route) => {
+      await new Promise((r) => setTimeout(r, 2000));
+      await route.continue();
+    });
+    await page.goto(url, { waitUntil: "commit" });
+    const started = Date.now();
+    while (Date.now() - started < 4000) {
+      await row(page, "main.py").click().catch(() => {});
+      await page.waitForTimeout(400);
+    }
+    await expect(page.locator(".monaco-editor .view-lines")).toContainText("Hello, world!");
+    await expect(page.locator(".tabs .tab", { hasText: "main.py" })).toHaveCount(1);
   });
 });

@@ -15,8 +15,10 @@ mod imp {
 
     thread_local! {
         static EDITOR: RefCell<Option<Editor>> = const { RefCell::new(None) };
-        /// Files opened before Monaco finished loading: shown once it has.
-        static PENDING: RefCell<Option<(String, Option<String>)>> = const { RefCell::new(None) };
+        /// The file to show once Monaco has loaded, and the contents of every file
+        /// opened before that (their models are made then, so none opens empty).
+        static PENDING: RefCell<Option<String>> = const { RefCell::new(None) };
+        static EARLY: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
         /// A range to select once Monaco has loaded and shown the pending file.
         static PENDING_REVEAL: std::cell::Cell<Option<(u32, u32, u32)>> = const { std::cell::Cell::new(None) };
         /// Read-only asked for before Monaco finished loading.
@@ -42,8 +44,11 @@ mod imp {
                 _on_change: on_change,
             })
         });
-        if let Some((path, content)) = PENDING.take() {
-            show(&path, content.as_deref());
+        for (path, content) in EARLY.take() {
+            show(&path, Some(&content));
+        }
+        if let Some(path) = PENDING.take() {
+            show(&path, None);
         }
         if let Some((line, column, end)) = PENDING_REVEAL.take() {
             reveal(line, column, end);
@@ -80,7 +85,13 @@ mod imp {
             })
         });
         if shown.is_none() {
-            PENDING.set(Some((path.to_string(), content.map(str::to_owned))));
+            if let Some(text) = content {
+                EARLY.with_borrow_mut(|early| {
+                    early.retain(|(p, _)| p != path);
+                    early.push((path.to_string(), text.to_string()));
+                });
+            }
+            PENDING.set(Some(path.to_string()));
         }
     }
 
@@ -89,10 +100,19 @@ mod imp {
     }
 
     pub fn set_content(path: &str, content: &str) {
+        if EDITOR.with_borrow(Option::is_none) {
+            // Not loaded yet: the model is made from this once it is.
+            return EARLY.with_borrow_mut(|early| {
+                if let Some(e) = early.iter_mut().find(|(p, _)| p == path) {
+                    e.1 = content.to_string();
+                }
+            });
+        }
         monaco::set_file_content(path, content);
     }
 
     pub fn close(path: &str) {
+        EARLY.with_borrow_mut(|early| early.retain(|(p, _)| p != path));
         EDITOR.with_borrow(|e| {
             if let Some(e) = e {
                 monaco::close_file(&e.handle, path);

@@ -120,11 +120,11 @@ fn Workspace(session: CodeSession, tree: Vec<TreeItem>) -> impl IntoView {
         _ => format!("{} · {}'s", session.name, session.owner),
     };
     view! {
-        // Fetched while the bundle loads and hydrates, not after.
+        // Fetched while the bundle loads and hydrates, not after (xterm.js waits
+        // for the terminal, which opens later: its preload would go unused).
         <Link rel="preload" href="/vendor/monaco/vs/loader.js" as_="script" />
         <Link rel="preload" href="/vendor/monaco/vs/editor/editor.main.js" as_="script" />
         <Link rel="preload" href="/vendor/monaco/vs/editor/editor.main.css" as_="style" />
-        <Link rel="preload" href="/vendor/xterm/xterm.js" as_="script" />
         <IdeLayout
             title=Signal::derive(move || title.clone())
             sidebar=|| view! { <SidePanel /> }

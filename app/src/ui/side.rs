@@ -67,17 +67,22 @@ pub fn SidePanel() -> impl IntoView {
         });
         on_cleanup(move || keys.remove());
     }
-    let button =
-        move |view: SideView, id: &'static str, icon: &'static str, label: &'static str| {
-            view! {
-                <button class="activity-button" id=id title=label aria-label=label
-                    aria-pressed=move || (side.view.get() == view).to_string()
-                    class:active=move || side.view.get() == view
-                    on:click=move |_| side.view.set(view)>
-                    {icon}
-                </button>
-            }
-        };
+    let button = move |view: SideView,
+                       id: &'static str,
+                       icon: &'static str,
+                       label: &'static str| {
+        view! {
+            <button class="activity-button" id=id title=label aria-label=label
+                aria-pressed=move || (side.view.get() == view).to_string()
+                class:active=move || side.view.get() == view
+                on:click=move |_| side.view.set(view)>
+                <svg viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor"
+                    stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+                    <path d=icon />
+                </svg>
+            </button>
+        }
+    };
     view! {
         <div class="side">
             <nav class="activity" aria-label="Views">

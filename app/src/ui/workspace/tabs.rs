@@ -67,6 +67,10 @@ impl Tabs {
 
     /// Opens `file` in a new tab and shows it.
     pub fn add(&self, file: &FileContent) {
+        // Two quick clicks read the file twice: the second finds its tab.
+        if self.is_open(&file.path) {
+            return self.activate(&file.path);
+        }
         self.open.update(|t| {
             t.push(Tab {
                 path: file.path.clone(),
