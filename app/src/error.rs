@@ -18,6 +18,8 @@ pub enum ErrorCode {
     NotFound,
     Conflict,
     TooLarge,
+    /// A body the API does not take (it takes JSON).
+    UnsupportedMediaType,
     RateLimited,
     Unavailable,
     /// Never sent by the server: the client could not reach it at all.
@@ -36,6 +38,7 @@ impl ErrorCode {
             Self::NotFound => S::NOT_FOUND,
             Self::Conflict => S::CONFLICT,
             Self::TooLarge => S::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => S::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited => S::TOO_MANY_REQUESTS,
             Self::Unavailable | Self::Unreachable => S::SERVICE_UNAVAILABLE,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
@@ -214,6 +217,7 @@ mod tests {
             (ErrorCode::NotFound, 404),
             (ErrorCode::Conflict, 409),
             (ErrorCode::TooLarge, 413),
+            (ErrorCode::UnsupportedMediaType, 415),
             (ErrorCode::Invalid, 422),
             (ErrorCode::RateLimited, 429),
             (ErrorCode::Internal, 500),

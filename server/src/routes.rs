@@ -60,6 +60,7 @@ pub fn app(state: AppState, services: Services) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(axum::middleware::from_fn_with_state(body_limit, refuse_large_bodies))
+        .layer(axum::middleware::from_fn(crate::same_origin::guard))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
