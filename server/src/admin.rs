@@ -3,11 +3,11 @@
 //! directory (left running if a server uses it).
 
 use crate::config::{Command, Config, UsersCommand};
-use crate::{database, Error};
+use crate::{database, embedded_pg, Error};
 
 pub async fn run(config: &Config, command: &Command) -> Result<(), Error> {
     let (embedded, opts) =
-        database::locate(config.database_url.as_deref(), &config.data_dir).await?;
+        embedded_pg::locate(config.database_url.as_deref(), &config.data_dir).await?;
     let result = async {
         let pool = database::connect(opts).await?;
         database::migrate(&pool).await?;

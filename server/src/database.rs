@@ -26,28 +26,6 @@ pub fn describe(opts: &PgConnectOptions) -> String {
     }
 }
 
-/// Where the server's database is: `url`, or else the private cluster under
-/// `data_dir` (started, or adopted if it runs already), which the caller stops.
-pub async fn locate(
-    url: Option<&str>,
-    data_dir: &std::path::Path,
-) -> Result<
-    (
-        Option<crate::embedded_pg::EmbeddedPostgres>,
-        PgConnectOptions,
-    ),
-    Error,
-> {
-    Ok(match url {
-        Some(url) => (None, parse_url(url)?),
-        None => {
-            let pg = crate::embedded_pg::EmbeddedPostgres::start(data_dir).await?;
-            let opts = pg.connect_options();
-            (Some(pg), opts)
-        }
-    })
-}
-
 /// Opens the pool, failing within seconds when the server does not answer.
 pub async fn connect(opts: PgConnectOptions) -> Result<PgPool, Error> {
     let target = describe(&opts);

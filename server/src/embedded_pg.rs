@@ -34,6 +34,22 @@ struct Cluster {
     run_as: Option<(u32, u32)>,
 }
 
+/// Where the server's database is: `url`, or else the private cluster under
+/// `data_dir` (started, or adopted if it runs already), which the caller stops.
+pub async fn locate(
+    url: Option<&str>,
+    data_dir: &std::path::Path,
+) -> Result<(Option<EmbeddedPostgres>, PgConnectOptions), Error> {
+    Ok(match url {
+        Some(url) => (None, crate::database::parse_url(url)?),
+        None => {
+            let pg = EmbeddedPostgres::start(data_dir).await?;
+            let opts = pg.connect_options();
+            (Some(pg), opts)
+        }
+    })
+}
+
 impl EmbeddedPostgres {
     /// Creates the cluster if needed, starts it (or adopts one already running on
     /// the same data) and makes sure the application database exists.

@@ -4,7 +4,7 @@
 use crate::config::RunnerKind;
 use crate::runner::{kube::runner::KubeRunner, local::LocalRunner, Runner, RunnerError};
 use crate::services::Services;
-use crate::{config::Config, database, routes, Error};
+use crate::{config::Config, database, embedded_pg, routes, Error};
 use app::{server::state::AppState, BUNDLE_NAME};
 use axum::serve::ListenerExt;
 use leptos::config::{Env, LeptosOptions};
@@ -29,7 +29,7 @@ pub async fn run(config: Config) -> Result<(), Error> {
         })?;
 
     let (embedded, opts) =
-        database::locate(config.database_url.as_deref(), &config.data_dir).await?;
+        embedded_pg::locate(config.database_url.as_deref(), &config.data_dir).await?;
     let result = serve(listener, opts, &config).await;
     if let Some(pg) = embedded {
         if let Err(e) = pg.stop().await {

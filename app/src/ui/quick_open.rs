@@ -2,7 +2,6 @@
 //! the page's own tree (so it works offline too). Arrows move, Enter opens,
 //! Escape closes.
 
-use super::side::use_side;
 use super::workspace::use_ws;
 use crate::fuzzy;
 use crate::wire::files::ItemKind;
@@ -11,10 +10,10 @@ use leptos::prelude::*;
 /// Results shown at most.
 const SHOWN: usize = 30;
 
+/// `close` ends it (the sidebar holds whether it is open).
 #[component]
-pub fn QuickOpen() -> impl IntoView {
+pub fn QuickOpen(close: Callback<()>) -> impl IntoView {
     let ws = use_ws();
-    let side = use_side();
     let query = RwSignal::new(String::new());
     let chosen = RwSignal::new(0usize);
     let hits = Memo::new(move |_| {
@@ -27,7 +26,7 @@ pub fn QuickOpen() -> impl IntoView {
             fuzzy::rank(&q, files, SHOWN)
         })
     });
-    let close = move || side.quick_open.set(false);
+    let close = move || close.run(());
     let open = move |i: usize| {
         if let Some((path, _)) = hits.with_untracked(|h| h.get(i).cloned()) {
             close();

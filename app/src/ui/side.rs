@@ -22,29 +22,17 @@ pub enum SideView {
 
 /// The sidebar's state, shared with the keys that switch it.
 #[derive(Clone, Copy)]
-pub struct Side {
-    pub view: RwSignal<SideView>,
-    pub quick_open: RwSignal<bool>,
-}
-
-pub fn use_side() -> Side {
-    expect_context::<Side>()
-}
-
-impl Side {
-    pub fn provide() -> Self {
-        let s = Self {
-            view: RwSignal::new(SideView::Explorer),
-            quick_open: RwSignal::new(false),
-        };
-        provide_context(s);
-        s
-    }
+struct Side {
+    view: RwSignal<SideView>,
+    quick_open: RwSignal<bool>,
 }
 
 #[component]
 pub fn SidePanel() -> impl IntoView {
-    let side = Side::provide();
+    let side = Side {
+        view: RwSignal::new(SideView::Explorer),
+        quick_open: RwSignal::new(false),
+    };
     #[cfg(feature = "hydrate")]
     {
         let keys = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -98,7 +86,9 @@ pub fn SidePanel() -> impl IntoView {
                 }}
             </div>
         </div>
-        {move || side.quick_open.get().then(|| view! { <QuickOpen /> }.into_any())}
+        {move || side.quick_open.get().then(|| view! {
+            <QuickOpen close=Callback::new(move |()| side.quick_open.set(false)) />
+        }.into_any())}
     }
     .into_any()
 }
