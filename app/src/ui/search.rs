@@ -33,6 +33,29 @@ fn globs(list: &str) -> Vec<String> {
         .collect()
 }
 
+/// A replace with the search's options: a preview without `files`, else applied
+/// to those files as they were previewed.
+async fn replace(
+    session: uuid::Uuid,
+    o: Options,
+    with: String,
+    files: Option<Vec<FileBase>>,
+) -> Result<Replaced, AppError> {
+    search::replace(
+        session,
+        o.query,
+        Some(o.regex),
+        Some(o.case_sensitive),
+        Some(o.whole_word),
+        Some(globs(&o.include)),
+        Some(globs(&o.exclude)),
+        with,
+        files.is_none(),
+        files,
+    )
+    .await
+}
+
 #[component]
 pub fn SearchView() -> impl IntoView {
     let ws = use_ws();
@@ -105,20 +128,7 @@ pub fn SearchView() -> impl IntoView {
         }
         let with = replacement.get_untracked();
         spawn_local(async move {
-            match search::replace(
-                ws.session,
-                o.query,
-                Some(o.regex),
-                Some(o.case_sensitive),
-                Some(o.whole_word),
-                Some(globs(&o.include)),
-                Some(globs(&o.exclude)),
-                with,
-                true,
-                None,
-            )
-            .await
-            {
+            match replace(ws.session, o, with, None).await {
                 Ok(p) if p.files.is_empty() => ws.tell("Nothing to replace"),
                 Ok(p) => preview.set(Some(p)),
                 Err(e) => ws.fail(e),
@@ -141,19 +151,7 @@ pub fn SearchView() -> impl IntoView {
             .collect();
         preview.set(None);
         spawn_local(async move {
-            let done = search::replace(
-                ws.session,
-                o.query,
-                Some(o.regex),
-                Some(o.case_sensitive),
-                Some(o.whole_word),
-                Some(globs(&o.include)),
-                Some(globs(&o.exclude)),
-                with,
-                false,
-                Some(files),
-            )
-            .await;
+            let done = replace(ws.session, o, with, Some(files)).await;
             match done {
                 Ok(r) => {
                     let mut told = format!("Replaced in {} file(s)", r.files.len());
