@@ -113,9 +113,8 @@ pub async fn comment(
         private: private.unwrap_or(false),
     };
     let made = data::comment(&state, &rg, c).await?;
-    let review = data::get(&state, &rg).await?;
-    review
-        .comments
+    data::threads(&state.pool, &rg)
+        .await?
         .into_iter()
         .find(|c| c.id == made || c.replies.iter().any(|r| r.id == made))
         .ok_or_else(|| AppError::internal("a new comment missing from its review"))

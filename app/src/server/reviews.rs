@@ -989,7 +989,7 @@ pub async fn get(state: &AppState, rg: &ReviewGrant) -> Result<Review, AppError>
     .fetch_all(pool)
     .await?;
     let comments = if reads {
-        comments(pool, rg.review.id, role == Role::Reviewer).await?
+        threads(pool, rg).await?
     } else {
         Vec::new()
     };
@@ -1093,6 +1093,11 @@ struct CommentRow {
     private: bool,
     parent: Option<Uuid>,
     created_at: DateTime<Utc>,
+}
+
+/// The request's threads as the caller may see them (mentoring notes to reviewers).
+pub async fn threads(pool: &PgPool, rg: &ReviewGrant) -> Result<Vec<Comment>, AppError> {
+    comments(pool, rg.review.id, rg.grant.role == Role::Reviewer).await
 }
 
 async fn comments(pool: &PgPool, review: i64, reviewer: bool) -> Result<Vec<Comment>, AppError> {
