@@ -9,6 +9,7 @@ pub mod files;
 pub mod health;
 pub mod history;
 pub mod reviews;
+pub mod runs;
 pub mod search;
 pub mod sessions;
 pub mod sharing;

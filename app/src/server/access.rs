@@ -73,29 +73,56 @@ struct Row {
     user: UserRow,
     stale: bool,
     expires_at: DateTime<Utc>,
+    session_uuid: Option<Uuid>,
     session_id: Option<i64>,
     owner_id: Option<i64>,
     language: Option<Language>,
     role: Option<Role>,
 }
 
-/// The login of `token_hash` and, with `session`, its role there: one query.
+/// What a grant is asked for: a session, or the session a run belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Session(Uuid),
+    Run(Uuid),
+}
+
+impl Target {
+    /// The answer when there is no role there (or no such thing).
+    fn missing(self) -> AppError {
+        match self {
+            Self::Session(_) => no_such_session(),
+            Self::Run(_) => AppError::not_found("no such run"),
+        }
+    }
+}
+
+/// The login of `token_hash` and, with a target, its role there: one query.
 async fn resolve(
     pool: &PgPool,
     token_hash: &[u8],
-    session: Option<Uuid>,
+    target: Option<Target>,
 ) -> Result<Option<Row>, AppError> {
+    let (session, run) = match target {
+        Some(Target::Session(s)) => (Some(s), None),
+        Some(Target::Run(r)) => (None, Some(r)),
+        None => (None, None),
+    };
     Ok(sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS}, a.last_used_at < now() - interval '1 hour' AS stale,
-                a.expires_at, s.id AS session_id, s.user_id AS owner_id, s.language, r.role
+                a.expires_at, s.uuid AS session_uuid, s.id AS session_id,
+                s.user_id AS owner_id, s.language, r.role
          FROM auth_sessions a
          JOIN users u ON u.id = a.user_id
-         LEFT JOIN code_sessions s ON s.uuid = $2
+         LEFT JOIN code_sessions s ON s.id = COALESCE(
+             (SELECT id FROM code_sessions WHERE uuid = $2),
+             (SELECT session_id FROM runs WHERE uuid = $3))
          LEFT JOIN session_roles r ON r.session_id = s.id AND r.user_id = a.user_id
          WHERE a.token_hash = $1 AND a.expires_at > now()"
     ))
     .bind(token_hash)
     .bind(session)
+    .bind(run)
     .fetch_optional(pool)
     .await?)
 }
@@ -113,14 +140,18 @@ impl Row {
     fn grant(
         self,
         token_hash: Vec<u8>,
-        session: Uuid,
+        target: Target,
         need: Capability,
     ) -> Result<Grant, AppError> {
         let login = self.login(token_hash);
-        let (Some(session_id), Some(owner_id), Some(language), Some(role)) =
-            (self.session_id, self.owner_id, self.language, self.role)
-        else {
-            return Err(no_such_session());
+        let (Some(session), Some(session_id), Some(owner_id), Some(language), Some(role)) = (
+            self.session_uuid,
+            self.session_id,
+            self.owner_id,
+            self.language,
+            self.role,
+        ) else {
+            return Err(target.missing());
         };
         let grant = Grant {
             login,
@@ -197,14 +228,24 @@ pub async fn caller() -> Result<(AppState, Login), AppError> {
 /// The caller's grant on `session`, which must allow `need`: 401 without a login,
 /// 404 without a role there, 403 without the capability.
 pub async fn session(session: Uuid, need: Capability) -> Result<(AppState, Grant), AppError> {
+    grant(Target::Session(session), need).await
+}
+
+/// The caller's grant on the session of run `run`: the same answers, 404 "no
+/// such run" without a role there.
+pub async fn run(run: Uuid, need: Capability) -> Result<(AppState, Grant), AppError> {
+    grant(Target::Run(run), need).await
+}
+
+async fn grant(target: Target, need: Capability) -> Result<(AppState, Grant), AppError> {
     let state = AppState::current()?;
     let pool = state.pool.clone();
     let (row, hash) = request(&state, |hash| async move {
-        resolve(&pool, &hash, Some(session)).await
+        resolve(&pool, &hash, Some(target)).await
     })
     .await?
     .ok_or_else(sign_in_first)?;
-    let grant = row.grant(hash, session, need)?;
+    let grant = row.grant(hash, target, need)?;
     Ok((state, grant))
 }
 
@@ -219,6 +260,17 @@ pub async fn session_in(
     recheck(pool, &token_hash_in(headers)?, session, need).await
 }
 
+/// The grant on a run's session of a request outside the server functions
+/// (the run's stream).
+pub async fn run_in(
+    pool: &PgPool,
+    headers: &http::HeaderMap,
+    run: Uuid,
+    need: Capability,
+) -> Result<Grant, AppError> {
+    recheck_target(pool, &token_hash_in(headers)?, Target::Run(run), need).await
+}
+
 /// The grant of a login already known by its token's hash (an open socket
 /// checking whether it may stay open).
 pub async fn recheck(
@@ -227,10 +279,19 @@ pub async fn recheck(
     session: Uuid,
     need: Capability,
 ) -> Result<Grant, AppError> {
-    let row = resolve(pool, token_hash, Some(session))
+    recheck_target(pool, token_hash, Target::Session(session), need).await
+}
+
+pub async fn recheck_target(
+    pool: &PgPool,
+    token_hash: &[u8],
+    target: Target,
+    need: Capability,
+) -> Result<Grant, AppError> {
+    let row = resolve(pool, token_hash, Some(target))
         .await?
         .ok_or_else(sign_in_first)?;
-    row.grant(token_hash.to_vec(), session, need)
+    row.grant(token_hash.to_vec(), target, need)
 }
 
 /// The Postgres channel on which changes of access are announced.

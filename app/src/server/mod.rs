@@ -16,6 +16,7 @@ pub mod login;
 pub mod markdown;
 pub mod retention;
 pub mod reviews;
+pub mod runs;
 pub mod search;
 pub mod sessions;
 pub mod sharing;

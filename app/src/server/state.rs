@@ -13,6 +13,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub settings: Settings,
     pub hooks: Arc<dyn WorkspaceHooks>,
+    /// Executes runs in the sandboxes.
+    pub runs: Arc<dyn RunHooks>,
     /// Recent file contents, the dictionaries of the next saves' deltas.
     pub contents: super::blobs::Contents,
 }
@@ -55,6 +57,25 @@ pub trait WorkspaceHooks: Send + Sync {
         session: Uuid,
         change: FileChange,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'a>>;
+
+/// What the server does for the runs API: start a run in the session's sandbox,
+/// feed it input, stop it, wait for it. The grant has been checked.
+pub trait RunHooks: Send + Sync {
+    /// Starts a run; `interactive` keeps its input open when none was given.
+    fn start(
+        &self,
+        grant: super::access::Grant,
+        request: crate::wire::runs::RunRequest,
+        interactive: bool,
+    ) -> Boxed<'_, Uuid>;
+    /// Input for a running program; `eof` closes its input after.
+    fn input(&self, run: Uuid, data: String, eof: bool) -> Boxed<'_, ()>;
+    fn cancel(&self, run: Uuid) -> Boxed<'_, ()>;
+    /// Returns once the run has ended, or `within` has passed.
+    fn wait(&self, run: Uuid, within: std::time::Duration) -> Boxed<'_, ()>;
 }
 
 impl AppState {
