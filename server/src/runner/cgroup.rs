@@ -1,6 +1,8 @@
 //! Per-session control groups where the machine lets the server create them: a
 //! memory cap and a process cap for the whole session (every terminal of it),
-//! which per-process rlimits cannot give. Both cgroup v1 (a hierarchy per
+//! which per-process rlimits cannot give; and a group per run, with its own
+//! limits and its measures (CPU time, peak memory, whether it hit its memory
+//! limit), which also ends its whole process tree. Both cgroup v1 (a hierarchy per
 //! controller) and v2 (one hierarchy) are handled; without either the sandbox
 //! still has its rlimits and the server says so at start.
 
@@ -9,11 +11,39 @@ use uuid::Uuid;
 
 const ROOT: &str = "/sys/fs/cgroup";
 
-/// One place where session groups are created, and what each gets written.
+/// What a hierarchy controls: v2's one for all, or one v1 controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    V2,
+    Memory,
+    Pids,
+    Cpu,
+}
+
+impl Kind {
+    /// What a group with these limits gets written.
+    fn limits(self, memory_bytes: u64, processes: u64) -> Vec<(&'static str, String)> {
+        match self {
+            Self::V2 => vec![
+                ("memory.max", memory_bytes.to_string()),
+                ("memory.swap.max", "0".into()),
+                ("pids.max", processes.to_string()),
+            ],
+            Self::Memory => vec![
+                ("memory.limit_in_bytes", memory_bytes.to_string()),
+                ("memory.memsw.limit_in_bytes", memory_bytes.to_string()),
+            ],
+            Self::Pids => vec![("pids.max", processes.to_string())],
+            Self::Cpu => Vec::new(),
+        }
+    }
+}
+
+/// One place where groups are created.
 #[derive(Debug, Clone)]
 struct Hierarchy {
     parent: PathBuf,
-    limits: Vec<(&'static str, String)>,
+    kind: Kind,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -21,6 +51,15 @@ pub struct Cgroups {
     hierarchies: Vec<Hierarchy>,
     /// Names this server's groups apart from another server's on the same machine.
     prefix: String,
+    /// A session's limits (every terminal of it together).
+    memory_bytes: u64,
+    processes: u64,
+}
+
+/// The groups of one run: its limits, what it used, and the way to end it all.
+#[derive(Debug)]
+pub struct RunGroup {
+    dirs: Vec<(Kind, PathBuf)>,
 }
 
 fn own_path(controller: &str) -> Option<String> {
@@ -64,34 +103,27 @@ impl Cgroups {
             if !want.is_empty() && enabled && usable(&parent) {
                 hierarchies.push(Hierarchy {
                     parent,
-                    limits: vec![
-                        ("memory.max", memory_bytes.to_string()),
-                        ("memory.swap.max", "0".into()),
-                        ("pids.max", processes.to_string()),
-                    ],
+                    kind: Kind::V2,
                 });
             }
         } else {
-            for (ctrl, limits) in [
-                (
-                    "memory",
-                    vec![
-                        ("memory.limit_in_bytes", memory_bytes.to_string()),
-                        ("memory.memsw.limit_in_bytes", memory_bytes.to_string()),
-                    ],
-                ),
-                ("pids", vec![("pids.max", processes.to_string())]),
+            for (ctrl, kind) in [
+                ("memory", Kind::Memory),
+                ("pids", Kind::Pids),
+                ("cpuacct", Kind::Cpu),
             ] {
                 let Some(own) = own_path(ctrl) else { continue };
                 let parent = Path::new(ROOT).join(ctrl).join(own.trim_start_matches('/'));
                 if usable(&parent) {
-                    hierarchies.push(Hierarchy { parent, limits });
+                    hierarchies.push(Hierarchy { parent, kind });
                 }
             }
         }
         Self {
             hierarchies,
             prefix,
+            memory_bytes,
+            processes,
         }
     }
 
@@ -106,61 +138,193 @@ impl Cgroups {
             .join(", ")
     }
 
-    fn dirs(&self, uuid: Uuid) -> impl Iterator<Item = PathBuf> + '_ {
-        self.hierarchies
-            .iter()
-            .map(move |h| h.parent.join(format!("{}{uuid}", self.prefix)))
-    }
-
-    /// Creates the session's groups with their limits; returns the `cgroup.procs`
-    /// files a process writes itself into.
-    pub fn create(&self, uuid: Uuid) -> std::io::Result<Vec<PathBuf>> {
-        let mut procs = Vec::new();
-        for (h, dir) in self.hierarchies.iter().zip(self.dirs(uuid)) {
+    /// Creates the groups named `name` in every hierarchy with these limits.
+    fn make(&self, name: &str, memory_bytes: u64, processes: u64) -> std::io::Result<RunGroup> {
+        let mut dirs = Vec::new();
+        for h in &self.hierarchies {
+            let dir = h.parent.join(name);
             match std::fs::create_dir(&dir) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(e),
             }
-            for (file, value) in &h.limits {
+            for (file, value) in h.kind.limits(memory_bytes, processes) {
                 // Optional knobs (swap accounting) may be absent.
                 let _ = std::fs::write(dir.join(file), value);
             }
-            procs.push(dir.join("cgroup.procs"));
+            dirs.push((h.kind, dir));
         }
-        Ok(procs)
+        Ok(RunGroup { dirs })
+    }
+
+    fn session_group(&self, uuid: Uuid) -> RunGroup {
+        RunGroup {
+            dirs: self
+                .hierarchies
+                .iter()
+                .map(|h| (h.kind, h.parent.join(format!("{}{uuid}", self.prefix))))
+                .collect(),
+        }
+    }
+
+    /// Creates the session's groups with their limits; returns the `cgroup.procs`
+    /// files a process writes itself into.
+    pub fn create(&self, uuid: Uuid) -> std::io::Result<Vec<PathBuf>> {
+        let name = format!("{}{uuid}", self.prefix);
+        Ok(self.make(&name, self.memory_bytes, self.processes)?.procs())
+    }
+
+    /// A run's own groups, beside the sessions' (its limits are its own).
+    pub fn create_run(
+        &self,
+        run: Uuid,
+        memory_bytes: u64,
+        processes: u64,
+    ) -> std::io::Result<RunGroup> {
+        self.make(
+            &format!("{}run-{run}", self.prefix),
+            memory_bytes,
+            processes,
+        )
+    }
+
+    /// Whether runs get a memory group (else rlimits alone bound them).
+    pub fn limits_memory(&self) -> bool {
+        self.hierarchies
+            .iter()
+            .any(|h| matches!(h.kind, Kind::V2 | Kind::Memory))
     }
 
     /// Kills whatever is left in the session's groups and removes them.
     pub fn remove(&self, uuid: Uuid) {
-        for dir in self.dirs(uuid) {
-            for _ in 0..50 {
-                let pids = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
-                if pids.trim().is_empty() {
-                    break;
-                }
-                for pid in pids.lines().filter_map(|p| p.trim().parse::<i32>().ok()) {
-                    let _ = nix::sys::signal::kill(
-                        nix::unistd::Pid::from_raw(pid),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            let _ = std::fs::remove_dir(&dir);
-        }
+        self.session_group(uuid).remove();
     }
 
-    /// Session groups left by an earlier run of the server.
-    pub fn leftovers(&self) -> Vec<Uuid> {
+    fn names(&self) -> Vec<String> {
         self.hierarchies
             .iter()
             .filter_map(|h| std::fs::read_dir(&h.parent).ok())
             .flatten()
-            .filter_map(|e| {
-                let name = e.ok()?.file_name().into_string().ok()?;
-                name.strip_prefix(&self.prefix)?.parse().ok()
-            })
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
             .collect()
+    }
+
+    /// Session groups left by an earlier run of the server.
+    pub fn leftovers(&self) -> Vec<Uuid> {
+        self.names()
+            .iter()
+            .filter_map(|name| name.strip_prefix(&self.prefix)?.parse().ok())
+            .collect()
+    }
+
+    /// Ends what runs of an earlier server left in their groups.
+    pub fn remove_runs(&self) {
+        let runs = format!("{}run-", self.prefix);
+        for name in self.names() {
+            if name.starts_with(&runs) {
+                for h in &self.hierarchies {
+                    RunGroup {
+                        dirs: vec![(h.kind, h.parent.join(&name))],
+                    }
+                    .remove();
+                }
+            }
+        }
+    }
+}
+
+fn read(dir: &Path, file: &str) -> Option<String> {
+    std::fs::read_to_string(dir.join(file)).ok()
+}
+
+/// The value of `key` in a "key value" per line file (memory.events, cpu.stat).
+fn field(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(' ')?;
+        (k == key).then(|| v.trim().parse().ok())?
+    })
+}
+
+impl RunGroup {
+    /// The `cgroup.procs` files a process writes itself into.
+    pub fn procs(&self) -> Vec<PathBuf> {
+        self.dirs
+            .iter()
+            .map(|(_, d)| d.join("cgroup.procs"))
+            .collect()
+    }
+
+    fn dir(&self, want: &[Kind]) -> Option<(Kind, &Path)> {
+        self.dirs
+            .iter()
+            .find(|(k, _)| want.contains(k))
+            .map(|(k, d)| (*k, d.as_path()))
+    }
+
+    /// CPU time used so far by everything in the group.
+    pub fn cpu_ms(&self) -> Option<u64> {
+        match self.dir(&[Kind::V2, Kind::Cpu])? {
+            (Kind::V2, d) => Some(field(&read(d, "cpu.stat")?, "usage_usec")? / 1000),
+            (_, d) => Some(read(d, "cpuacct.usage")?.trim().parse::<u64>().ok()? / 1_000_000),
+        }
+    }
+
+    /// The most memory the group has used at once.
+    pub fn peak_kb(&self) -> Option<u64> {
+        let (kind, d) = self.dir(&[Kind::V2, Kind::Memory])?;
+        let file = if kind == Kind::V2 {
+            "memory.peak"
+        } else {
+            "memory.max_usage_in_bytes"
+        };
+        Some(read(d, file)?.trim().parse::<u64>().ok()? / 1024)
+    }
+
+    /// Whether the group reached its memory limit (an allocation refused or a
+    /// process killed for it).
+    pub fn memory_hit(&self) -> bool {
+        let Some((kind, d)) = self.dir(&[Kind::V2, Kind::Memory]) else {
+            return false;
+        };
+        if kind == Kind::V2 {
+            let events = read(d, "memory.events").unwrap_or_default();
+            return field(&events, "max").unwrap_or(0) > 0
+                || field(&events, "oom_kill").unwrap_or(0) > 0;
+        }
+        let failed = read(d, "memory.failcnt").and_then(|t| t.trim().parse::<u64>().ok());
+        let killed = read(d, "memory.oom_control").and_then(|t| field(&t, "oom_kill"));
+        failed.unwrap_or(0) > 0 || killed.unwrap_or(0) > 0
+    }
+
+    /// Kills everything in the group.
+    pub fn kill(&self) {
+        for (_, dir) in &self.dirs {
+            let pids = read(dir, "cgroup.procs").unwrap_or_default();
+            for pid in pids.lines().filter_map(|p| p.trim().parse::<i32>().ok()) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+    }
+
+    /// Kills whatever is left in the group and removes it.
+    pub fn remove(self) {
+        for _ in 0..50 {
+            if self.dirs.iter().all(|(_, d)| {
+                read(d, "cgroup.procs")
+                    .unwrap_or_default()
+                    .trim()
+                    .is_empty()
+            }) {
+                break;
+            }
+            self.kill();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        for (_, dir) in &self.dirs {
+            let _ = std::fs::remove_dir(dir);
+        }
     }
 }

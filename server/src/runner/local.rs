@@ -6,14 +6,18 @@
 //! session.
 
 use super::{
-    cgroup::Cgroups, confined::Confined, Entry, FsOp, Progress, Runner, RunnerError, SessionRef,
-    Shell, ShellControl, TermSize,
+    cgroup::{Cgroups, RunGroup},
+    confined::Confined,
+    Ended, Entry, ExecSpec, FsOp, Process, ProcessControl, Progress, Runner, RunnerError,
+    SessionRef, Shell, ShellControl, TermSize,
 };
 use async_trait::async_trait;
 use nix::sys::resource::{setrlimit, Resource};
-use std::ffi::CString;
+use std::ffi::{CString, OsString};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 /// First user id of the per-session ids used when the server runs as root.
@@ -269,31 +273,49 @@ impl LocalRunner {
         }
     }
 
-    fn shell_command(&self, s: SessionRef) -> pty_process::Command {
-        let private = self.private(s.uuid);
+    /// The program and arguments that run `inner` in the session's sandbox (or
+    /// plainly, unsandboxed), and its environment.
+    fn command_line(
+        &self,
+        s: SessionRef,
+        inner: &[&str],
+    ) -> (Vec<OsString>, Vec<(&'static str, OsString)>) {
         let home = if self.sandboxed {
             PathBuf::from("/home/user")
         } else {
-            private.join("home")
+            self.private(s.uuid).join("home")
         };
-        let cmd = if self.sandboxed {
-            pty_process::Command::new("bwrap")
-                .args(self.bwrap_args(s))
-                .args(["/bin/bash", "--rcfile", "/opt/webide/bashrc", "-i"])
+        let mut argv: Vec<OsString> = Vec::new();
+        if self.sandboxed {
+            argv.push("bwrap".into());
+            argv.extend(self.bwrap_args(s).into_iter().map(OsString::from));
+        }
+        argv.extend(inner.iter().map(OsString::from));
+        let env = vec![
+            ("LANG", "C.UTF-8".into()),
+            ("LC_ALL", "C.UTF-8".into()),
+            ("HOME", home.into_os_string()),
+            ("USER", "user".into()),
+            ("SHELL", "/bin/bash".into()),
+            ("PATH", "/usr/local/bin:/usr/bin:/bin".into()),
+        ];
+        (argv, env)
+    }
+
+    fn shell_command(&self, s: SessionRef) -> pty_process::Command {
+        let rc = if self.sandboxed {
+            "/opt/webide/bashrc".to_string()
         } else {
-            pty_process::Command::new("/bin/bash")
-                .args(["--rcfile".as_ref(), self.rc.as_os_str(), "-i".as_ref()])
-                .current_dir(self.workspace(s.uuid))
+            self.rc.to_string_lossy().into_owned()
         };
-        cmd.env_clear()
+        let (argv, env) = self.command_line(s, &["/bin/bash", "--rcfile", &rc, "-i"]);
+        pty_process::Command::new(&argv[0])
+            .args(&argv[1..])
+            .current_dir(self.workspace(s.uuid))
+            .env_clear()
+            .envs(env)
             .env("TERM", "xterm-256color")
             .env("COLORTERM", "truecolor")
-            .env("LANG", "C.UTF-8")
-            .env("LC_ALL", "C.UTF-8")
-            .env("HOME", home)
-            .env("USER", "user")
-            .env("SHELL", "/bin/bash")
-            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .kill_on_drop(true)
     }
 }
@@ -421,6 +443,77 @@ impl Runner for LocalRunner {
         })
     }
 
+    async fn exec(&self, s: SessionRef, spec: ExecSpec) -> Result<Process, RunnerError> {
+        use std::process::Stdio;
+        let group = match self
+            .cgroups
+            .create_run(spec.id, spec.memory_bytes, spec.processes)
+        {
+            Ok(g) => Some(g),
+            Err(e) => {
+                tracing::warn!(run = %spec.id, "no control group for the run: {e}");
+                None
+            }
+        };
+        let procs: Vec<CString> = group
+            .iter()
+            .flat_map(|g| g.procs())
+            .filter_map(|p| CString::new(p.into_os_string().into_encoded_bytes()).ok())
+            .collect();
+        let limits = Limits {
+            memory_bytes: spec.memory_bytes,
+            // Counted per user id, so shared with the session's terminals: the
+            // run's own cap is its control group's.
+            processes: self.limits.processes.max(spec.processes),
+            file_bytes: self.limits.file_bytes,
+            // A backstop per process; the whole tree's CPU time is watched by the caller.
+            cpu_secs: spec.cpu_ms.div_ceil(1000) + 1,
+        };
+        let owner = self.owner(s);
+        let (argv, env) = self.command_line(s, &["/bin/bash", "-c", &spec.script]);
+        let mut cmd = std::process::Command::new(&argv[0]);
+        cmd.args(&argv[1..])
+            .current_dir(self.workspace(s.uuid))
+            .env_clear()
+            .envs(env)
+            .env("TERM", "dumb")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: `enter` makes system calls only, on data prepared before the fork.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                enter(&procs, &limits, owner)
+            });
+        }
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                if let Some(g) = group {
+                    g.remove();
+                }
+                return Err(RunnerError::Start(format!("cannot start the program: {e}")));
+            }
+        };
+        let pipe = |e| RunnerError::Io(e);
+        let stdin = tokio::process::ChildStdin::from_std(child.stdin.take().expect("piped"))
+            .map_err(pipe)?;
+        let stdout = tokio::process::ChildStdout::from_std(child.stdout.take().expect("piped"))
+            .map_err(pipe)?;
+        let stderr = tokio::process::ChildStderr::from_std(child.stderr.take().expect("piped"))
+            .map_err(pipe)?;
+        Ok(Process {
+            stdin: Box::new(stdin),
+            stdout: Box::new(stdout),
+            stderr: Box::new(stderr),
+            control: Box::new(LocalProcess {
+                pid: child.id() as i32,
+                reaped: Arc::new(AtomicBool::new(false)),
+                group: Mutex::new(group),
+            }),
+        })
+    }
+
     fn watch(
         &self,
         s: SessionRef,
@@ -458,6 +551,7 @@ impl Runner for LocalRunner {
     async fn recover(&self) {
         let cgroups = self.cgroups.clone();
         let _ = tokio::task::spawn_blocking(move || {
+            cgroups.remove_runs();
             for session in cgroups.leftovers() {
                 cgroups.remove(session);
             }
@@ -532,6 +626,99 @@ impl ShellControl for LocalShell {
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
+    }
+}
+
+/// A run's program: the `bwrap` (or bash) process and the run's control group.
+struct LocalProcess {
+    pid: i32,
+    /// Set once the process is reaped: its pid may then be another's.
+    reaped: Arc<AtomicBool>,
+    group: Mutex<Option<RunGroup>>,
+}
+
+#[async_trait]
+impl ProcessControl for LocalProcess {
+    fn cpu_ms(&self) -> Option<u64> {
+        self.group.lock().expect("lock").as_ref()?.cpu_ms()
+    }
+
+    fn kill(&self) {
+        if let Some(g) = self.group.lock().expect("lock").as_ref() {
+            g.kill();
+        }
+        // The sandbox's processes die with it (--die-with-parent, its pid namespace).
+        if !self.reaped.load(Ordering::SeqCst) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+
+    async fn wait(&self) -> Ended {
+        let (pid, reaped) = (self.pid, self.reaped.clone());
+        let waited = tokio::task::spawn_blocking(move || {
+            let r = wait_with_usage(pid);
+            reaped.store(true, Ordering::SeqCst);
+            r
+        })
+        .await
+        .ok()
+        .flatten();
+        let group = self.group.lock().expect("lock").take();
+        let (status, usage) = waited.unwrap_or((-1, None));
+        let mut ended = Ended::default();
+        if nix::libc::WIFSIGNALED(status) {
+            ended.signal = Some(nix::libc::WTERMSIG(status));
+        } else if nix::libc::WIFEXITED(status) {
+            let code = nix::libc::WEXITSTATUS(status);
+            // bash reports a program killed by a signal as 128 + its number.
+            if code > 128 && code < 128 + 65 {
+                ended.signal = Some(code - 128);
+            } else {
+                ended.exit_code = Some(code);
+            }
+        }
+        if let Some(u) = usage {
+            let ms = |t: nix::libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
+            ended.cpu_ms = ms(u.ru_utime) + ms(u.ru_stime);
+            ended.memory_kb = Some(u.ru_maxrss as u64);
+        }
+        if let Some(g) = group {
+            let g = tokio::task::spawn_blocking(move || {
+                // What the program left behind (daemons) ends with it.
+                g.kill();
+                let measured = (g.cpu_ms(), g.peak_kb(), g.memory_hit());
+                g.remove();
+                measured
+            })
+            .await;
+            if let Ok((cpu, peak, hit)) = g {
+                ended.cpu_ms = cpu.unwrap_or(ended.cpu_ms).max(ended.cpu_ms);
+                ended.memory_kb = peak.or(ended.memory_kb);
+                ended.memory_hit = hit;
+            }
+        }
+        ended
+    }
+}
+
+/// Waits for `pid` and gives its wait status and resource usage (its tree's,
+/// as far as its processes were waited for).
+fn wait_with_usage(pid: i32) -> Option<(i32, Option<nix::libc::rusage>)> {
+    let mut status = 0;
+    // SAFETY: plain system call on our own child, with valid out-pointers.
+    let mut usage: nix::libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        let r = unsafe { nix::libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == pid {
+            return Some((status, Some(usage)));
+        }
+        if r < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        return None;
     }
 }
 

@@ -112,6 +112,46 @@ pub trait ShellControl: Send + Sync {
     fn kill(&self);
 }
 
+/// A program to run in the sandbox apart from its shells: `script` is given to
+/// `bash -c` in `/app`, in a process tree (and control group) of its own.
+#[derive(Debug, Clone)]
+pub struct ExecSpec {
+    pub id: Uuid,
+    pub script: String,
+    pub cpu_ms: u64,
+    pub memory_bytes: u64,
+    pub processes: u64,
+}
+
+/// A program running: its three streams and its control.
+pub struct Process {
+    pub stdin: Box<dyn AsyncWrite + Send + Unpin>,
+    pub stdout: Box<dyn AsyncRead + Send + Unpin>,
+    pub stderr: Box<dyn AsyncRead + Send + Unpin>,
+    pub control: Box<dyn ProcessControl>,
+}
+
+/// How a program ended and what it used.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ended {
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub cpu_ms: u64,
+    pub memory_kb: Option<u64>,
+    /// It reached its memory limit (an allocation refused or a process killed).
+    pub memory_hit: bool,
+}
+
+#[async_trait]
+pub trait ProcessControl: Send + Sync {
+    /// CPU time used so far by the whole tree, where it can be read while it runs.
+    fn cpu_ms(&self) -> Option<u64>;
+    /// Ends the whole tree.
+    fn kill(&self);
+    /// Waits for the end (the program's, and then its tree's).
+    async fn wait(&self) -> Ended;
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
     #[error("the sandbox could not start: {0}")]
@@ -137,6 +177,8 @@ pub trait Runner: Send + Sync + 'static {
     /// Applies `ops` in order; returns the metadata of the files written.
     async fn apply(&self, s: SessionRef, ops: Vec<FsOp>) -> Result<Vec<Entry>, RunnerError>;
     async fn open_shell(&self, s: SessionRef, size: TermSize) -> Result<Shell, RunnerError>;
+    /// Starts a program with pipes for its streams (the sandbox has been started).
+    async fn exec(&self, s: SessionRef, spec: ExecSpec) -> Result<Process, RunnerError>;
     /// Sends a unit down `tx` (debounced by the caller) whenever files may have
     /// changed outside a command; the returned guard stops watching when dropped.
     fn watch(

@@ -3,7 +3,8 @@
 
 use super::{names, pods::Pods, spec::KubeSettings, tar_sync};
 use crate::runner::{
-    Entry, FsOp, Progress, Runner, RunnerError, SessionRef, Shell, ShellControl, TermSize,
+    Entry, ExecSpec, FsOp, Process, Progress, Runner, RunnerError, SessionRef, Shell, ShellControl,
+    TermSize,
 };
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -23,12 +24,12 @@ pub struct KubeRunner {
 /// Output of the sync's commands is capped: a workspace is at most this large.
 const MAX_STREAM: u64 = 1 << 30;
 
-fn io(e: impl std::fmt::Display) -> RunnerError {
+pub(super) fn io(e: impl std::fmt::Display) -> RunnerError {
     RunnerError::Io(std::io::Error::other(e.to_string()))
 }
 
 /// The exit code in a pods/exec `Status`: 0 on success, else its `ExitCode` cause.
-fn exit_code(status: Option<Status>) -> i32 {
+pub(super) fn exit_code(status: Option<Status>) -> i32 {
     let Some(s) = status else { return -1 };
     if s.status.as_deref() == Some("Success") {
         return 0;
@@ -57,52 +58,61 @@ impl KubeRunner {
         cmd: Vec<String>,
         input: Vec<u8>,
     ) -> Result<Vec<u8>, RunnerError> {
-        // No stdin for a command without input: a command that ends before the
-        // client has said "end of stdin" closes the socket, and kube's client then
-        // fails that send and loses the exit status it had not read yet.
-        let params = AttachParams::default()
-            .container("sandbox")
-            .stdin(!input.is_empty())
-            .stdout(true)
-            .stderr(true);
-        let what = cmd.first().cloned().unwrap_or_default();
-        let mut p = self
-            .api
-            .exec(&names::pod(uuid), cmd, &params)
-            .await
-            .map_err(super::pods::explain)?;
-        let (stdin, mut stdout, mut stderr) = (
-            p.stdin(),
-            p.stdout().ok_or_else(|| io("no stdout"))?,
-            p.stderr().ok_or_else(|| io("no stderr"))?,
-        );
-        let status = p.take_status().ok_or_else(|| io("no status"))?;
-        let feed = async move {
-            let Some(mut stdin) = stdin else {
-                return Ok(());
-            };
-            stdin.write_all(&input).await?;
-            stdin.shutdown().await
+        run_in(&self.api, uuid, cmd, input).await
+    }
+}
+
+/// Runs `cmd` in the session's pod with `input` on stdin; its stdout, or why it failed.
+pub(super) async fn run_in(
+    api: &Api<Pod>,
+    uuid: Uuid,
+    cmd: Vec<String>,
+    input: Vec<u8>,
+) -> Result<Vec<u8>, RunnerError> {
+    // No stdin for a command without input: a command that ends before the
+    // client has said "end of stdin" closes the socket, and kube's client then
+    // fails that send and loses the exit status it had not read yet.
+    let params = AttachParams::default()
+        .container("sandbox")
+        .stdin(!input.is_empty())
+        .stdout(true)
+        .stderr(true);
+    let what = cmd.first().cloned().unwrap_or_default();
+    let mut p = api
+        .exec(&names::pod(uuid), cmd, &params)
+        .await
+        .map_err(super::pods::explain)?;
+    let (stdin, mut stdout, mut stderr) = (
+        p.stdin(),
+        p.stdout().ok_or_else(|| io("no stdout"))?,
+        p.stderr().ok_or_else(|| io("no stderr"))?,
+    );
+    let status = p.take_status().ok_or_else(|| io("no status"))?;
+    let feed = async move {
+        let Some(mut stdin) = stdin else {
+            return Ok(());
         };
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let (mut stdout, mut stderr) = (
-            (&mut stdout).take(MAX_STREAM),
-            (&mut stderr).take(64 * 1024),
-        );
-        let (fed, read, _) = tokio::join!(
-            feed,
-            stdout.read_to_end(&mut out),
-            stderr.read_to_end(&mut err),
-        );
-        fed.map_err(io)?;
-        read.map_err(io)?;
-        match exit_code(status.await) {
-            0 => Ok(out),
-            code => Err(io(format!(
-                "{what} in the sandbox failed ({code}): {}",
-                String::from_utf8_lossy(&err).trim()
-            ))),
-        }
+        stdin.write_all(&input).await?;
+        stdin.shutdown().await
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let (mut stdout, mut stderr) = (
+        (&mut stdout).take(MAX_STREAM),
+        (&mut stderr).take(64 * 1024),
+    );
+    let (fed, read, _) = tokio::join!(
+        feed,
+        stdout.read_to_end(&mut out),
+        stderr.read_to_end(&mut err),
+    );
+    fed.map_err(io)?;
+    read.map_err(io)?;
+    match exit_code(status.await) {
+        0 => Ok(out),
+        code => Err(io(format!(
+            "{what} in the sandbox failed ({code}): {}",
+            String::from_utf8_lossy(&err).trim()
+        ))),
     }
 }
 
@@ -179,6 +189,10 @@ impl Runner for KubeRunner {
     }
 
     /// No file events cross pods/exec: the sync runs after commands only.
+    async fn exec(&self, s: SessionRef, spec: ExecSpec) -> Result<Process, RunnerError> {
+        super::exec::start(&self.api, s.uuid, &spec).await
+    }
+
     fn watch(
         &self,
         _: SessionRef,
