@@ -2,8 +2,10 @@
 
 use crate::runner::kube::spec::KubeSettings;
 use crate::runner::local::Limits;
+use crate::runs::RunSettings;
 use app::server::retention::Retention;
 use app::server::state::Settings;
+use app::wire::runs::Limits as RunLimits;
 use clap::Parser;
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -125,6 +127,50 @@ pub struct Config {
     #[arg(long, env = "WEBIDE_HISTORY_SWEEP_SECS", default_value_t = 3600)]
     pub history_sweep_secs: u64,
 
+    /// CPU time of a run (its whole process tree), in ms, when the request does not say.
+    #[arg(long, env = "WEBIDE_RUN_CPU_MS", default_value_t = 10000)]
+    pub run_cpu_ms: u64,
+
+    /// The most a request may ask for: cPU time of a run (its whole process tree), in ms (above: 422).
+    #[arg(long, env = "WEBIDE_RUN_MAX_CPU_MS", default_value_t = 60000)]
+    pub run_max_cpu_ms: u64,
+
+    /// Wall time of a run, in ms, when the request does not say.
+    #[arg(long, env = "WEBIDE_RUN_WALL_MS", default_value_t = 20000)]
+    pub run_wall_ms: u64,
+
+    /// The most a request may ask for: wall time of a run, in ms (above: 422).
+    #[arg(long, env = "WEBIDE_RUN_MAX_WALL_MS", default_value_t = 300000)]
+    pub run_max_wall_ms: u64,
+
+    /// Memory of a run, in MiB, when the request does not say.
+    #[arg(long, env = "WEBIDE_RUN_MEMORY_MB", default_value_t = 256)]
+    pub run_memory_mb: u64,
+
+    /// The most a request may ask for: memory of a run, in MiB (above: 422).
+    #[arg(long, env = "WEBIDE_RUN_MAX_MEMORY_MB", default_value_t = 2048)]
+    pub run_max_memory_mb: u64,
+
+    /// Processes a run may have at once, when the request does not say.
+    #[arg(long, env = "WEBIDE_RUN_PROCESSES", default_value_t = 64)]
+    pub run_processes: u64,
+
+    /// The most a request may ask for: processes a run may have at once (above: 422).
+    #[arg(long, env = "WEBIDE_RUN_MAX_PROCESSES", default_value_t = 256)]
+    pub run_max_processes: u64,
+
+    /// Output of a run (both streams), in MiB; past it the run is stopped, when the request does not say.
+    #[arg(long, env = "WEBIDE_RUN_OUTPUT_MB", default_value_t = 16)]
+    pub run_output_mb: u64,
+
+    /// The most a request may ask for: output of a run (both streams), in MiB; past it the run is stopped (above: 422).
+    #[arg(long, env = "WEBIDE_RUN_MAX_OUTPUT_MB", default_value_t = 256)]
+    pub run_max_output_mb: u64,
+
+    /// Runs one user may have going at once (more: 429).
+    #[arg(long, env = "WEBIDE_RUNS_PER_USER", default_value_t = 4)]
+    pub runs_per_user: usize,
+
     /// Log filter, in `tracing` env-filter syntax.
     #[arg(
         long,
@@ -210,6 +256,34 @@ impl Config {
         Retention {
             full_days: self.history_full_days.into(),
             max_session_bytes: (self.history_session_mb << 20) as i64,
+        }
+    }
+
+    pub fn run_settings(&self) -> RunSettings {
+        let limits = |cpu_ms, wall_ms, memory_mb: u64, processes, output_mb: u64| RunLimits {
+            cpu_ms,
+            wall_ms,
+            memory_kb: memory_mb * 1024,
+            processes,
+            output_bytes: output_mb << 20,
+        };
+        RunSettings {
+            default: limits(
+                self.run_cpu_ms,
+                self.run_wall_ms,
+                self.run_memory_mb,
+                self.run_processes,
+                self.run_output_mb,
+            ),
+            max: limits(
+                self.run_max_cpu_ms,
+                self.run_max_wall_ms,
+                self.run_max_memory_mb,
+                self.run_max_processes,
+                self.run_max_output_mb,
+            ),
+            per_user: self.runs_per_user,
+            ..RunSettings::default()
         }
     }
 

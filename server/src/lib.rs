@@ -10,6 +10,7 @@ pub mod error;
 pub mod news;
 pub mod routes;
 pub mod runner;
+pub mod runs;
 pub mod same_origin;
 pub mod sandboxes;
 pub mod serve;

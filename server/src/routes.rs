@@ -20,13 +20,14 @@ use tower_http::{
 use tracing::Level;
 
 /// The routes outside the server functions that take a session's (or a review
-/// request's) id. Each takes its decision from the access module; the access
+/// request's, or a run's) id. Each takes its decision from the access module; the access
 /// sweep test calls every one.
 pub fn session_routes() -> Vec<(&'static str, MethodRouter<Services>)> {
     vec![
         ("/ws/terminal/{session}", get(ws::terminal)),
         ("/events/{session}", get(ws::events)),
         ("/events/review/{review}", get(ws::review_events)),
+        ("/events/run/{run}", get(crate::runs::stream::events)),
     ]
 }
 

@@ -16,6 +16,7 @@ use sqlx::PgPool;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -36,7 +37,25 @@ pub struct Live {
     manifest: tokio::sync::Mutex<Manifest>,
     finished: mpsc::UnboundedSender<Finished>,
     idle_since: Mutex<Instant>,
+    /// Runs going on: the sandbox is not idle while there are any.
+    runs: Arc<AtomicUsize>,
     _watcher: Option<Box<dyn Send + Sync>>,
+}
+
+/// Keeps a sandbox from being culled while a run uses it.
+pub struct InUse(Arc<AtomicUsize>);
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Live {
+    pub fn in_use(&self) -> InUse {
+        self.runs.fetch_add(1, Ordering::SeqCst);
+        InUse(self.runs.clone())
+    }
 }
 
 pub struct Sandboxes {
@@ -193,6 +212,7 @@ impl Sandboxes {
 
             finished: finished_tx,
             idle_since: Mutex::new(Instant::now()),
+            runs: Default::default(),
             _watcher: watcher,
         });
         // The sync loop holds the sandbox weakly: once it is stopped, the loop ends
@@ -279,30 +299,39 @@ impl Sandboxes {
                     by = Some(user);
                 }
             }
-            let started = Instant::now();
-            let mut manifest = live.manifest.lock().await;
-            match sync::pull(
-                &*self.runner,
-                &self.pool,
-                live.session,
-                self.max_file_bytes,
-                &mut manifest,
-                by,
-            )
-            .await
-            {
-                Ok(paths) if !paths.is_empty() => {
-                    tracing::debug!(
-                        changed = paths.len(),
-                        ms = started.elapsed().as_secs_f64() * 1e3,
-                        "synced back"
-                    );
-                    self.news.tell(live.session.uuid, Event::Tree { paths });
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!("sync back failed: {e}"),
+            if let Err(e) = self.sync_now(&live, by).await {
+                tracing::warn!("sync back failed: {e}");
             }
         }
+    }
+
+    /// Brings what changed in the sandbox into Postgres now (`by` made it, as far
+    /// as anyone can tell), and tells the pages.
+    pub async fn sync_now(&self, live: &Live, by: Option<i64>) -> Result<(), sync::SyncError> {
+        let started = Instant::now();
+        let mut manifest = live.manifest.lock().await;
+        let paths = sync::pull(
+            &*self.runner,
+            &self.pool,
+            live.session,
+            self.max_file_bytes,
+            &mut manifest,
+            by,
+        )
+        .await?;
+        if !paths.is_empty() {
+            tracing::debug!(
+                changed = paths.len(),
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                "synced back"
+            );
+            self.news.tell(live.session.uuid, Event::Tree { paths });
+        }
+        Ok(())
+    }
+
+    pub fn runner(&self) -> &Arc<dyn Runner> {
+        &self.runner
     }
 
     /// Stops terminals nobody has been attached to for the idle time and that run
@@ -322,7 +351,7 @@ impl Sandboxes {
                     keep
                 });
                 let mut since = l.idle_since.lock().expect("lock");
-                if !terms.is_empty() {
+                if !terms.is_empty() || l.runs.load(Ordering::SeqCst) > 0 {
                     *since = Instant::now();
                     return true;
                 }

@@ -75,6 +75,7 @@ async fn serve(
         pool.clone(),
         config.max_file_bytes,
         Duration::from_secs(config.idle_secs),
+        config.run_settings(),
     );
     let sandboxes = services.sandboxes.clone();
     crate::upkeep::start(
@@ -86,11 +87,15 @@ async fn serve(
         target: "cleaning up sandboxes".into(),
         source,
     })?;
+    if let Err(e) = services.runs.recover().await {
+        tracing::warn!("closing runs an earlier server left: {e}");
+    }
     let state = AppState {
         pool: pool.clone(),
         leptos_options,
         settings: config.settings(),
         hooks: sandboxes.clone(),
+        runs: Arc::new(crate::runs::Hooks(services.runs.clone())),
         contents: Default::default(),
     };
     let app = routes::app(state, services);

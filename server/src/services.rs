@@ -1,10 +1,11 @@
 //! What the routes need besides the API's state, wired together once: the
-//! sandboxes, the news of each session, and the watches that close sockets and
-//! streams when access ends.
+//! sandboxes, the runs in them, the news of each session, and the watches that
+//! close sockets and streams when access ends.
 
 use crate::access_watch::Watchers;
 use crate::news::News;
 use crate::runner::Runner;
+use crate::runs::{RunSettings, Runs};
 use crate::sandboxes::Sandboxes;
 use app::server::access::Change;
 use app::wire::events::Event;
@@ -18,6 +19,7 @@ pub struct Services {
     pub sandboxes: Arc<Sandboxes>,
     pub news: Arc<News>,
     pub watchers: Arc<Watchers>,
+    pub runs: Arc<Runs>,
 }
 
 impl Services {
@@ -29,6 +31,7 @@ impl Services {
         pool: PgPool,
         max_file_bytes: usize,
         idle: Duration,
+        run_settings: RunSettings,
     ) -> Self {
         let news = Arc::new(News::default());
         let sandboxes = Sandboxes::new(runner, pool.clone(), news.clone(), max_file_bytes, idle);
@@ -44,6 +47,7 @@ impl Services {
             Change::User(_) | Change::Token(_) => {}
         });
         Self {
+            runs: Runs::new(sandboxes.clone(), pool.clone(), run_settings),
             pool,
             sandboxes,
             news,

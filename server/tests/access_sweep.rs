@@ -62,7 +62,11 @@ async fn snapshot(pool: &PgPool, session: &str) -> Value {
                             (SELECT count(*) FROM review_history h WHERE h.review_id = q.id),
                             (SELECT count(*) FROM review_revisions r WHERE r.review_id = q.id)) ORDER BY q.id)
                         FROM review_requests q JOIN code_sessions s ON s.id = q.session_id
-                        WHERE s.uuid = $1::uuid))",
+                        WHERE s.uuid = $1::uuid),
+            'runs', (SELECT json_build_array(count(*), max(r.finished_at),
+                            (SELECT count(*) FROM run_configs c WHERE c.session_id = s.id))
+                     FROM code_sessions s LEFT JOIN runs r ON r.session_id = s.id
+                     WHERE s.uuid = $1::uuid GROUP BY s.id))",
     )
     .bind(session)
     .fetch_one(pool)
@@ -150,6 +154,14 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
             json!({"id": review, "path": SECRET_FILE, "line": 1, "kind": "question", "body": SECRET_TEXT}),
         )
         .await;
+    let run = alice
+        .ok(
+            "/api/runs/execute",
+            json!({"session": s, "command": format!("echo {SECRET_TEXT}")}),
+        )
+        .await;
+    assert_eq!(run["stdout"], format!("{SECRET_TEXT}\n"));
+    let run = run["id"].as_str().unwrap().to_string();
     Client::register(&app, "mallory").await;
     Client::register(&app, "vera").await;
     alice.share(&s, "vera", "viewer").await;
@@ -171,7 +183,11 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         "id": review, "comment": comment["id"], "filter": "queue", "title": "taken over",
         "description": "", "priority": "urgent", "reviewer": "mallory", "decision": "approve",
         "note": "n", "resolved": true, "revision": 1, "body": "b", "level": 0, "line": 1,
+        "command": "echo overwritten > main.py", "data": "x", "eof": true,
     });
+    // The runs' functions take a run's id where the reviews' take a request's.
+    let mut run_args = args.clone();
+    run_args["id"] = json!(run);
 
     let functions: BTreeSet<(String, String)> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, method)| (path.to_string(), method.to_string()))
@@ -182,7 +198,12 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         let method: Method = method.parse().unwrap();
         for who in Who::ALL {
             let mut c = who.client(&app).await;
-            let r = call(&mut c, path, &method, &args).await;
+            let args = if path.starts_with("/api/runs/") {
+                &run_args
+            } else {
+                &args
+            };
+            let r = call(&mut c, path, &method, args).await;
             let what = format!("{path} as {who:?}: {} {}", r.status, r.body);
             assert!(
                 r.status != StatusCode::BAD_REQUEST,
@@ -199,7 +220,8 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
                     assert_eq!(r.status, StatusCode::NOT_FOUND, "{what}");
                     let message = r.json()["message"].as_str().unwrap_or_default().to_string();
                     assert!(
-                        ["no such session", "no such review"].contains(&message.as_str()),
+                        ["no such session", "no such review", "no such run"]
+                            .contains(&message.as_str()),
                         "{what}"
                     );
                 }
@@ -226,7 +248,10 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
     // real socket (a WebSocket handshake; a stream answers it with its status).
     let addr = serve(app.clone()).await;
     for (route, _) in server::routes::session_routes() {
-        let uri = route.replace("{session}", &s).replace("{review}", &review);
+        let uri = route
+            .replace("{session}", &s)
+            .replace("{review}", &review)
+            .replace("{run}", &run);
         for who in Who::ALL {
             let c = who.client(&app).await;
             let status = handshake(addr, &uri, c.cookie.as_deref()).await;
@@ -329,6 +354,7 @@ async fn the_registry_holds_every_domain(pool: PgPool) {
         "checkpoints",
         "search",
         "reviews",
+        "runs",
         "users",
     ] {
         assert!(

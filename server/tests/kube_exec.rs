@@ -330,3 +330,42 @@ async fn shells_run_on_a_tty_with_resize_and_exit_codes() {
     input.write_all(b"exit 3\r").await.unwrap();
     assert_eq!(control.wait().await, 3);
 }
+
+/// A run through pods/exec: the wrapper's limits and record, input to its end,
+/// both streams, the exit code; and a stop that ends its whole process group.
+#[tokio::test]
+async fn runs_go_through_exec_with_their_measures() {
+    let (runner, s, _app) = cluster().await;
+    let spec = |script: &str| server::runner::ExecSpec {
+        id: Uuid::new_v4(),
+        script: script.into(),
+        cpu_ms: 2000,
+        memory_bytes: 256 << 20,
+        processes: 64,
+    };
+    let mut p = runner
+        .exec(s, spec("read x; echo got $x; echo warned >&2; exit 4"))
+        .await
+        .unwrap();
+    p.stdin.write_all(b"hi\n").await.unwrap();
+    p.stdin.shutdown().await.unwrap();
+    let (mut out, mut err) = (String::new(), String::new());
+    let _ = tokio::join!(
+        p.stdout.read_to_string(&mut out),
+        p.stderr.read_to_string(&mut err)
+    );
+    let ended = p.control.wait().await;
+    assert_eq!((out.as_str(), err.as_str()), ("got hi\n", "warned\n"));
+    assert_eq!((ended.exit_code, ended.signal), (Some(4), None));
+
+    let mut p = runner.exec(s, spec("sleep 30 & sleep 30")).await.unwrap();
+    p.stdin.shutdown().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    p.control.kill();
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), p.stdout.read_to_end(&mut rest)).await;
+    let ended = p.control.wait().await;
+    assert_eq!(ended.signal, Some(9), "{ended:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
