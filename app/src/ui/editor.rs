@@ -1,6 +1,6 @@
 //! The editor area: tabs over one Monaco editor, and the conflict dialog.
 
-use super::terminal::{run_command, use_terms};
+use super::output::{runnable, use_output};
 use super::workspace::{use_ws, Conflict};
 use crate::paths;
 use crate::wire::access::Capability;
@@ -9,7 +9,6 @@ use leptos::prelude::*;
 #[component]
 pub fn EditorArea() -> impl IntoView {
     let ws = use_ws();
-    let terms = use_terms();
     let host = NodeRef::<leptos::html::Div>::new();
     let load_error = RwSignal::new(None::<String>);
     #[cfg(feature = "hydrate")]
@@ -72,21 +71,11 @@ pub fn EditorArea() -> impl IntoView {
         <div class="editor-pane">
             <div class="tabs-bar">
                 <div class="tabs" role="tablist">{tabs}</div>
-                {move || ws.tabs.active.get().and_then(|path| {
-                    let (line, tool) = run_command(&path)?;
-                    let terms = terms.filter(|_| ws.can(Capability::Run))?;
-                    let run = move |_| {
-                        let line = line.clone();
-                        leptos::task::spawn_local(async move {
-                            // What runs is what the editor shows.
-                            if ws.save_active_now().await {
-                                terms.run(line);
-                            }
-                        });
-                    };
+                {move || ws.tabs.active.get().filter(|p| runnable(p)).and_then(|path| {
+                    let output = use_output().filter(|_| ws.can(Capability::Run))?;
                     Some(view! {
-                        <button class="run-button" id="run-file" on:click=run
-                            title=format!("Save and run {path} with {tool} in the terminal")>
+                        <button class="run-button" id="run-file" on:click=move |_| output.run_active(false)
+                            title=format!("Save and run {path} (F5): output in the Output panel")>
                             "▶ Run"
                         </button>
                     })

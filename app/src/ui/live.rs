@@ -15,79 +15,102 @@ pub fn follow(ws: Ws, terms: Option<Terms>) {
 
     // A burst of changes is one reload.
     let due = StoredValue::new(false);
-    listen(&format!("/events/{}", ws.session), move |event, source| {
-        match event {
-            // Connected (again): what changed while the page was not listening.
-            Event::Hello { tree } => {
-                let ours = ws.tree.items.with_untracked(|i| tree_digest(i));
-                if tree != ours {
-                    ws.reload_from_server();
-                }
-            }
-            Event::Tree { .. } if !due.get_value() => {
-                due.set_value(true);
-                set_timeout(
-                    move || {
-                        due.set_value(false);
+    listen(
+        &format!("/events/{}", ws.session),
+        move |event: Event, source| {
+            match event {
+                // Connected (again): what changed while the page was not listening.
+                Event::Hello { tree } => {
+                    let ours = ws.tree.items.with_untracked(|i| tree_digest(i));
+                    if tree != ours {
                         ws.reload_from_server();
-                    },
-                    Duration::from_millis(100),
-                );
-            }
-            Event::Tree { .. } => {}
-            Event::Command { .. } => {
-                if let Some(t) = terms {
-                    t.commands.update(|n| *n += 1);
+                    }
+                }
+                Event::Tree { .. } if !due.get_value() => {
+                    due.set_value(true);
+                    set_timeout(
+                        move || {
+                            due.set_value(false);
+                            ws.reload_from_server();
+                        },
+                        Duration::from_millis(100),
+                    );
+                }
+                Event::Tree { .. } => {}
+                Event::Command { .. } => {
+                    if let Some(t) = terms {
+                        t.commands.update(|n| *n += 1);
+                    }
+                }
+                Event::Sharing => ws.sharing.update(|n| *n += 1),
+                // A review's stream only.
+                Event::Review => {}
+                Event::Role { role } => {
+                    ws.role.set(role);
+                    ws.tell(format!(
+                        "You are now {} of this session",
+                        role.with_article()
+                    ));
+                }
+                Event::Revoked { message } => {
+                    // No reconnecting: the server would refuse it.
+                    source.close();
+                    ws.revoked.set(Some(message));
                 }
             }
-            Event::Sharing => ws.sharing.update(|n| *n += 1),
-            // A review's stream only.
-            Event::Review => {}
-            Event::Role { role } => {
-                ws.role.set(role);
-                ws.tell(format!(
-                    "You are now {} of this session",
-                    role.with_article()
-                ));
-            }
-            Event::Revoked { message } => {
-                // No reconnecting: the server would refuse it.
-                source.close();
-                ws.revoked.set(Some(message));
-            }
-        }
-    });
+        },
+    );
 }
 
 /// Follows the events stream at `url` for as long as the calling component
 /// lives: `on_event` gets each event, and the source (to close it for good).
 #[cfg(feature = "hydrate")]
-pub fn listen(
+pub fn listen<T: serde::de::DeserializeOwned + 'static>(
     url: &str,
-    mut on_event: impl FnMut(crate::wire::events::Event, &web_sys::EventSource) + 'static,
+    on_event: impl FnMut(T, &web_sys::EventSource) + 'static,
 ) {
-    use leptos::prelude::on_cleanup;
-    use wasm_bindgen::{prelude::Closure, JsCast};
-    let Ok(source) = web_sys::EventSource::new(url) else {
-        return;
-    };
-    let this = source.clone();
-    let on_message =
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            let event = ev
-                .data()
-                .as_string()
-                .and_then(|text| serde_json::from_str(&text).ok());
-            if let Some(event) = event {
-                on_event(event, &this);
-            }
-        });
-    source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    let held = send_wrapper::SendWrapper::new((source, on_message));
-    on_cleanup(move || {
-        let (source, _closure) = held.take();
-        source.close();
-    });
+    if let Some(source) = Source::open(url, on_event) {
+        leptos::prelude::on_cleanup(move || drop(source));
+    }
+}
+
+#[cfg(feature = "hydrate")]
+type OnMessage = wasm_bindgen::prelude::Closure<dyn FnMut(web_sys::MessageEvent)>;
+
+/// An open events stream; closed when dropped.
+#[cfg(feature = "hydrate")]
+pub struct Source(send_wrapper::SendWrapper<(web_sys::EventSource, OnMessage)>);
+
+#[cfg(feature = "hydrate")]
+impl Source {
+    /// Opens the events stream at `url`; `on_event` gets each event it decodes.
+    pub fn open<T: serde::de::DeserializeOwned + 'static>(
+        url: &str,
+        mut on_event: impl FnMut(T, &web_sys::EventSource) + 'static,
+    ) -> Option<Self> {
+        use wasm_bindgen::{prelude::Closure, JsCast};
+        let source = web_sys::EventSource::new(url).ok()?;
+        let this = source.clone();
+        let on_message =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                let event = ev
+                    .data()
+                    .as_string()
+                    .and_then(|text| serde_json::from_str(&text).ok());
+                if let Some(event) = event {
+                    on_event(event, &this);
+                }
+            });
+        source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Some(Self(send_wrapper::SendWrapper::new((source, on_message))))
+    }
+}
+
+#[cfg(feature = "hydrate")]
+impl Drop for Source {
+    fn drop(&mut self) {
+        self.0 .0.close();
+    }
 }
 
 #[cfg(not(feature = "hydrate"))]

@@ -12,6 +12,7 @@ mod local_store;
 #[cfg(feature = "hydrate")]
 mod monaco;
 mod offline;
+mod output;
 mod pages;
 mod profile;
 mod quick_open;

@@ -112,6 +112,8 @@ fn open_early_click(_ws: Ws) {}
 fn Workspace(session: CodeSession, tree: Vec<TreeItem>) -> impl IntoView {
     let ws = Ws::provide(&session, tree);
     let terms = Terms::provide();
+    let output = super::output::Output::provide(ws, terms);
+    super::output::bind_f5(output);
     live::follow(ws, Some(terms));
     open_early_click(ws);
     ws.keep_offline();

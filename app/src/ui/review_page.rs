@@ -142,7 +142,7 @@ fn follow(page: Page) {
     use crate::wire::events::Event;
     super::live::listen(
         &format!("/events/review/{}", page.id()),
-        move |event, source| match event {
+        move |event: Event, source| match event {
             Event::Revoked { message } => {
                 source.close();
                 page.revoked.set(Some(message));

@@ -1,5 +1,5 @@
 //! The bottom panel: terminals (xterm.js over the terminal socket, reconnecting
-//! when it drops) and the command history; and the Run action of the editor.
+//! when it drops), the runs' output and list (`output.rs`), the command history.
 
 use super::workspace::use_ws;
 use crate::api::terminal::history;
@@ -44,9 +44,13 @@ pub struct TermTab {
 pub enum PanelView {
     Terminal(u32),
     History,
+    /// A run's output (`output.rs`).
+    Output,
+    /// The session's runs.
+    Runs,
 }
 
-/// The panel's state, shared with the editor (Run) and the layout (toggle).
+/// The panel's state, shared with the runs (Output) and the layout (toggle).
 #[derive(Clone, Copy)]
 pub struct Terms {
     pub tabs: RwSignal<Vec<TermTab>>,
@@ -113,43 +117,6 @@ impl Terms {
     pub fn toggle(&self) {
         self.open.update(|o| *o = !*o);
     }
-
-    /// Types `line` and Enter into the shown terminal, or a new one.
-    pub fn run(&self, line: String) {
-        let shown = match self.view.get_untracked() {
-            PanelView::Terminal(k) => self.tabs.with_untracked(|t| {
-                t.iter()
-                    .find(|t| t.key == k && !matches!(t.link.get_untracked(), Link::Exited(_)))
-                    .map(|t| t.key)
-            }),
-            PanelView::History => None,
-        };
-        let key = shown.unwrap_or_else(|| self.add());
-        self.view.set(PanelView::Terminal(key));
-        self.open.set(true);
-        #[cfg(feature = "hydrate")]
-        conn::send_line(key, &line);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = line;
-    }
-}
-
-/// How to run `path` in the sandbox's shell, by its extension.
-pub fn run_command(path: &str) -> Option<(String, &'static str)> {
-    let q = format!("'{}'", path.replace('\'', r"'\''"));
-    let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
-    let (line, tool) = match ext.as_str() {
-        "py" => (format!("python3 {q}"), "python3"),
-        "js" | "mjs" | "cjs" => (format!("node {q}"), "node"),
-        "sh" | "bash" => (format!("bash {q}"), "bash"),
-        "c" => (format!("gcc {q} -o /tmp/a.out && /tmp/a.out"), "gcc"),
-        "cc" | "cpp" | "cxx" => (format!("g++ {q} -o /tmp/a.out && /tmp/a.out"), "g++"),
-        "rs" => (format!("rustc {q} -o /tmp/a.out && /tmp/a.out"), "rustc"),
-        "java" => (format!("java {q}"), "java"),
-        "go" => (format!("go run {q}"), "go"),
-        _ => return None,
-    };
-    Some((line, tool))
 }
 
 /// The panel below the editor.
@@ -233,11 +200,12 @@ pub fn Panel() -> impl IntoView {
                 }>
                     <button id="new-terminal" class="icon-button" title="New terminal" on:click=move |_| { terms.add(); }>"+"</button>
                 </Show>
-                <div class="ptab" class:active=move || terms.view.get() == PanelView::History>
-                    <button id="history-tab" class="ptab-label" on:click=move |_| terms.view.set(PanelView::History)>
-                        "History"
-                    </button>
-                </div>
+                {[(PanelView::Output, "output-tab", "Output"), (PanelView::Runs, "runs-tab", "Runs"),
+                  (PanelView::History, "history-tab", "History")].map(|(view, id, label)| view! {
+                    <div class="ptab" class:active=move || terms.view.get() == view>
+                        <button id=id class="ptab-label" on:click=move |_| terms.view.set(view)>{label}</button>
+                    </div>
+                })}
                 <span class="spacer"></span>
                 <button class="icon-button" title="Hide panel (Ctrl+`)" aria-label="Hide panel"
                     on:click=move |_| terms.toggle()>"⌄"</button>
@@ -248,6 +216,12 @@ pub fn Panel() -> impl IntoView {
                 </For>
                 <Show when=move || terms.view.get() == PanelView::History>
                     <HistoryView />
+                </Show>
+                <Show when=move || terms.view.get() == PanelView::Output>
+                    <super::output::OutputView />
+                </Show>
+                <Show when=move || terms.view.get() == PanelView::Runs>
+                    <super::output::RunsView />
                 </Show>
             </div>
         </section>
@@ -638,22 +612,5 @@ mod conn {
                 &serde_json::to_string(&ids).unwrap_or_default(),
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::run_command;
-
-    #[test]
-    fn run_commands_by_extension() {
-        assert_eq!(run_command("main.py").unwrap().0, "python3 'main.py'");
-        assert_eq!(
-            run_command("src/it's.c").unwrap().0,
-            r"gcc 'src/it'\''s.c' -o /tmp/a.out && /tmp/a.out"
-        );
-        assert_eq!(run_command("App.java").unwrap().1, "java");
-        assert!(run_command("README.md").is_none());
-        assert!(run_command("Makefile").is_none());
     }
 }
