@@ -91,7 +91,7 @@ async def main():
         ours.append(t)
     await http.close()
 
-    users = [await user(base, f"u{i}") for i in range(10)]
+    users = [await user(base, f"user{i}") for i in range(10)]
     for h, s in users:
         async with h.post(f"{base}/api/files/create", json={
                 "session": s, "path": "sq.py", "kind": "file", "content": PROGRAM}) as r:

@@ -68,11 +68,11 @@ pub async fn execute(
         limits,
     };
     let id = state.runs.start(g, request, false).await?;
-    state
-        .runs
-        .wait(id, std::time::Duration::from_secs(EXECUTE_WAIT_SECS))
-        .await?;
-    data::get(&state.pool, id).await
+    let within = std::time::Duration::from_secs(EXECUTE_WAIT_SECS);
+    match state.runs.wait(id, within).await? {
+        Some(result) => Ok(result),
+        None => data::get(&state.pool, id).await,
+    }
 }
 
 /// A run, finished or not.

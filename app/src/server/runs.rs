@@ -60,8 +60,10 @@ pub async fn file_hashes(pool: &PgPool, sid: i64) -> Result<Vec<FileHash>, AppEr
 /// A run about to start.
 pub struct NewRun<'a> {
     pub id: Uuid,
+    pub session: Uuid,
     pub session_id: i64,
     pub user_id: i64,
+    pub username: &'a str,
     pub command: &'a str,
     pub path: Option<&'a str>,
     pub stdin: Option<&'a str>,
@@ -70,11 +72,12 @@ pub struct NewRun<'a> {
     pub tests: &'a [TestCase],
 }
 
-pub async fn create(pool: &PgPool, r: NewRun<'_>) -> Result<(), AppError> {
+/// Records a run as it starts; the run as it is then (status `running`).
+pub async fn create(pool: &PgPool, r: NewRun<'_>) -> Result<RunResult, AppError> {
     let mut tx = pool.begin().await?;
-    let run_id: i64 = sqlx::query_scalar(
+    let (run_id, created_at): (i64, DateTime<Utc>) = sqlx::query_as(
         "INSERT INTO runs (uuid, session_id, user_id, command, path, stdin, limits, files)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at",
     )
     .bind(r.id)
     .bind(r.session_id)
@@ -86,23 +89,48 @@ pub async fn create(pool: &PgPool, r: NewRun<'_>) -> Result<(), AppError> {
     .bind(Json(r.files))
     .fetch_one(&mut *tx)
     .await?;
-    let stdins: Vec<String> = r.tests.iter().map(|t| no_nul(&t.stdin)).collect();
-    let expected: Vec<Option<String>> = r
-        .tests
-        .iter()
-        .map(|t| t.expected_stdout.as_deref().map(no_nul))
-        .collect();
-    sqlx::query(
-        "INSERT INTO run_cases (run_id, position, stdin, expected_stdout)
-         SELECT $1, n - 1, s, e FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS c(s, e, n)",
-    )
-    .bind(run_id)
-    .bind(&stdins)
-    .bind(&expected)
-    .execute(&mut *tx)
-    .await?;
+    if !r.tests.is_empty() {
+        let stdins: Vec<String> = r.tests.iter().map(|t| no_nul(&t.stdin)).collect();
+        let expected: Vec<Option<String>> = r
+            .tests
+            .iter()
+            .map(|t| t.expected_stdout.as_deref().map(no_nul))
+            .collect();
+        sqlx::query(
+            "INSERT INTO run_cases (run_id, position, stdin, expected_stdout)
+             SELECT $1, n - 1, s, e
+             FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS c(s, e, n)",
+        )
+        .bind(run_id)
+        .bind(&stdins)
+        .bind(&expected)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
-    Ok(())
+    Ok(RunResult {
+        id: r.id,
+        session: r.session,
+        user: r.username.to_string(),
+        created_at,
+        command: r.command.to_string(),
+        path: r.path.map(String::from),
+        stdin: r.stdin.map(no_nul),
+        limits: r.limits,
+        files: r.files.to_vec(),
+        status: Status::Running,
+        exit_code: None,
+        signal: None,
+        stdout: String::new(),
+        stderr: String::new(),
+        stdout_truncated: false,
+        stderr_truncated: false,
+        cpu_ms: 0,
+        wall_ms: 0,
+        memory_kb: None,
+        compile: None,
+        tests: None,
+    })
 }
 
 /// Stores a run's result (and its cases') once it has ended.

@@ -74,8 +74,13 @@ pub trait RunHooks: Send + Sync {
     /// Input for a running program; `eof` closes its input after.
     fn input(&self, run: Uuid, data: String, eof: bool) -> Boxed<'_, ()>;
     fn cancel(&self, run: Uuid) -> Boxed<'_, ()>;
-    /// Returns once the run has ended, or `within` has passed.
-    fn wait(&self, run: Uuid, within: std::time::Duration) -> Boxed<'_, ()>;
+    /// Returns once the run has ended (with its result, if it ended while
+    /// waited for), or `within` has passed.
+    fn wait(
+        &self,
+        run: Uuid,
+        within: std::time::Duration,
+    ) -> Boxed<'_, Option<crate::wire::runs::RunResult>>;
 }
 
 impl AppState {

@@ -230,17 +230,35 @@ impl Output {
     }
 }
 
-/// A run's output as stored: the compile step's, then stdout, then stderr.
+/// A run's output as stored: the compile step's, then stdout and stderr (a
+/// batch: each case's, under a heading).
 fn chunks_of(run: &RunResult) -> Vec<(Stream, String)> {
-    let compile = run.compile.as_ref().map(|c| c.output.clone());
-    [
-        (Stream::Compile, compile.unwrap_or_default()),
-        (Stream::Stdout, run.stdout.clone()),
-        (Stream::Stderr, run.stderr.clone()),
-    ]
-    .into_iter()
-    .filter(|(_, t)| !t.is_empty())
-    .collect()
+    let mut chunks = vec![(
+        Stream::Compile,
+        run.compile
+            .as_ref()
+            .map(|c| c.output.clone())
+            .unwrap_or_default(),
+    )];
+    match &run.tests {
+        None => chunks.extend([
+            (Stream::Stdout, run.stdout.clone()),
+            (Stream::Stderr, run.stderr.clone()),
+        ]),
+        Some(cases) => {
+            for (i, c) in cases.iter().enumerate() {
+                let verdict = if c.passed { "passed" } else { "failed" };
+                let heading = format!("── case {} ({verdict}, {}) ──\n", i + 1, c.status.label());
+                chunks.extend([
+                    (Stream::Compile, heading),
+                    (Stream::Stdout, c.stdout.clone()),
+                    (Stream::Stderr, c.stderr.clone()),
+                ]);
+            }
+        }
+    }
+    chunks.retain(|(_, t)| !t.is_empty());
+    chunks
 }
 
 /// F5 saves and runs the shown file, as in VS Code.

@@ -208,7 +208,7 @@ impl RunResult {
         let mut parts = vec![self.status.label().to_string()];
         if let Some(s) = self.signal {
             parts.push(format!("signal {s}"));
-        } else if let Some(c) = self.exit_code {
+        } else if let (Some(c), None) = (self.exit_code, &self.tests) {
             parts.push(format!("exit {c}"));
         }
         if let Some(t) = &self.tests {

@@ -311,20 +311,17 @@ impl RunGroup {
 
     /// Kills whatever is left in the group and removes it.
     pub fn remove(self) {
-        for _ in 0..50 {
-            if self.dirs.iter().all(|(_, d)| {
-                read(d, "cgroup.procs")
-                    .unwrap_or_default()
-                    .trim()
-                    .is_empty()
-            }) {
-                break;
+        // A group goes once its last process is gone; dying ones take a moment.
+        let mut left: Vec<&PathBuf> = self.dirs.iter().map(|(_, d)| d).collect();
+        for _ in 0..1000 {
+            left.retain(|d| {
+                std::fs::remove_dir(d).is_err_and(|e| e.kind() != std::io::ErrorKind::NotFound)
+            });
+            if left.is_empty() {
+                return;
             }
             self.kill();
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        for (_, dir) in &self.dirs {
-            let _ = std::fs::remove_dir(dir);
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
 }

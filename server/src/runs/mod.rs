@@ -73,7 +73,8 @@ struct Active {
     /// The run as it is so far (its kept output included): a stream's first message.
     snapshot: Mutex<RunResult>,
     events: broadcast::Sender<RunEvent>,
-    done: watch::Sender<bool>,
+    /// The result, once it has ended.
+    done: watch::Sender<Option<Arc<RunResult>>>,
 }
 
 pub struct Runs {
@@ -222,12 +223,14 @@ impl Runs {
         }
         let files = data::file_hashes(&self.pool, grant.session_id).await?;
         let stdin = req.stdin.clone();
-        data::create(
+        let snapshot = data::create(
             &self.pool,
             NewRun {
                 id,
+                session: grant.session,
                 session_id: grant.session_id,
                 user_id: grant.login.id,
+                username: &grant.login.user.username,
                 command: &plan.command,
                 path: req.path.as_deref(),
                 stdin: stdin.as_deref(),
@@ -237,8 +240,6 @@ impl Runs {
             },
         )
         .await?;
-        let mut snapshot = data::get(&self.pool, id).await?;
-        snapshot.tests = None;
         let (input_tx, input_rx) = mpsc::unbounded_channel();
         let live_input = interactive && stdin.is_none() && tests.is_empty();
         let active = Arc::new(Active {
@@ -247,7 +248,7 @@ impl Runs {
             cancel: watch::channel(false).0,
             snapshot: Mutex::new(snapshot),
             events: broadcast::channel(1024).0,
-            done: watch::channel(false).0,
+            done: watch::channel(None).0,
         });
         self.active.lock().expect("lock").insert(id, active.clone());
         let feed = if live_input {
@@ -270,9 +271,9 @@ impl Runs {
                 );
                 me.active.lock().expect("lock").remove(&id);
                 let _ = active.events.send(RunEvent::Done {
-                    run: Box::new(result),
+                    run: Box::new(result.clone()),
                 });
-                let _ = active.done.send(true);
+                let _ = active.done.send(Some(Arc::new(result)));
                 drop(in_use);
             }
             .instrument(span),
@@ -546,15 +547,17 @@ impl RunHooks for Hooks {
         })
     }
 
-    fn wait(&self, run: Uuid, within: Duration) -> Boxed<'_, ()> {
+    fn wait(&self, run: Uuid, within: Duration) -> Boxed<'_, Option<RunResult>> {
         Box::pin(async move {
             let Ok(active) = self.active(run) else {
-                return Ok(());
+                return Ok(None);
             };
             let mut done = active.done.subscribe();
             drop(active);
-            let _ = tokio::time::timeout(within, done.wait_for(|d| *d)).await;
-            Ok(())
+            let ended = tokio::time::timeout(within, done.wait_for(Option::is_some)).await;
+            Ok(ended
+                .ok()
+                .and_then(|r| r.ok().and_then(|r| r.as_deref().cloned())))
         })
     }
 }
