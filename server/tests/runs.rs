@@ -432,6 +432,14 @@ async fn the_run_configuration_is_the_sessions(pool: PgPool) {
     .await;
     let r = execute(&mut alice, json!({"session": s, "path": "args.py"})).await;
     assert_eq!(r["stdout"], "['--loud', 'extra']\n", "{r}");
+    // The default input goes to a file run without one.
+    config["stdin"] = json!("from the configuration\n");
+    alice
+        .ok("/api/runs/config", json!({"session": s, "set": config}))
+        .await;
+    write(&mut alice, &s, "echo.py", "print(input())\n").await;
+    let r = execute(&mut alice, json!({"session": s, "path": "echo.py"})).await;
+    assert_eq!(r["stdout"], "from the configuration\n", "{r}");
     config["commands"][0]["run"] = json!(" ");
     alice
         .fails(

@@ -5,9 +5,9 @@
 
 use super::terminal::{PanelView, Terms};
 use super::workspace::{use_ws, Ws};
-use crate::api::runs::{cancel, input, list, start};
+use crate::api::runs::{cancel, config, input, list, start};
 use crate::wire::access::Capability;
-use crate::wire::runs::{language_of, RunResult, Status, Stream, TestCase, TestResult};
+use crate::wire::runs::{language_of, RunConfig, RunResult, Status, Stream, TestCase, TestResult};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -33,6 +33,7 @@ pub struct Output {
     results: RwSignal<Vec<TestResult>>,
     cases: RwSignal<Vec<Case>>,
     tests_open: RwSignal<bool>,
+    config_open: RwSignal<bool>,
     error: RwSignal<Option<String>>,
     /// Bumped when a run ends, so the Runs view reloads.
     ended: RwSignal<u32>,
@@ -57,6 +58,7 @@ impl Output {
             results: RwSignal::new(Vec::new()),
             cases: RwSignal::new(Vec::new()),
             tests_open: RwSignal::new(false),
+            config_open: RwSignal::new(false),
             error: RwSignal::new(None),
             ended: RwSignal::new(0),
             interactive: RwSignal::new(false),
@@ -160,6 +162,10 @@ impl Output {
                 super::live::Source::open(&format!("/events/run/{id}"), move |e: RunEvent, src| {
                     match e {
                         RunEvent::Snapshot { run } => {
+                            // The configuration's default input makes it not interactive.
+                            if run.stdin.is_some() {
+                                o.interactive.set(false);
+                            }
                             o.chunks.set(chunks_of(&run));
                             o.run.set(Some(*run));
                         }
@@ -338,6 +344,8 @@ pub fn OutputView() -> impl IntoView {
                     <button class="button small danger" id="run-stop" title="Stop the program"
                         disabled=move || !o.running() on:click=move |_| o.stop()>"■ Stop"</button>
                 </Show>
+                <button class="button small" id="run-config-toggle" title="How files are run: commands per language, arguments, default input"
+                    on:click=move |_| o.config_open.update(|v| *v = !*v)>"Configure"</button>
                 <label class="toggle">
                     <input type="checkbox" id="tests-toggle" prop:checked=move || o.tests_open.get()
                         on:change=move |ev| o.tests_open.set(event_target_checked(&ev)) />
@@ -355,6 +363,9 @@ pub fn OutputView() -> impl IntoView {
                 </pre>
                 <Show when=move || o.tests_open.get()>
                     <TestCases />
+                </Show>
+                <Show when=move || o.config_open.get()>
+                    <ConfigForm />
                 </Show>
             </div>
             <Show when=move || o.running() && o.interactive.get() && can_run()>
@@ -463,6 +474,114 @@ fn TestCases() -> impl IntoView {
                     }
                 })
             }}
+        </div>
+    }
+    .into_any()
+}
+
+/// The session's run configuration: the shown file's language's commands, the
+/// arguments and the default input; an editor saves it for everyone.
+#[component]
+fn ConfigForm() -> impl IntoView {
+    let o = use_output().expect("inside the session page");
+    let current = RwSignal::new(None::<RunConfig>);
+    let note = RwSignal::new(None::<String>);
+    let session = o.ws.session;
+    spawn_local(async move {
+        match config(session, None, None).await {
+            Ok(c) => current.set(Some(c)),
+            Err(e) => note.set(Some(e.message)),
+        }
+    });
+    let language = move || {
+        o.ws.tabs
+            .active
+            .get()
+            .and_then(|p| language_of(&p))
+            .unwrap_or(o.ws.language)
+    };
+    let save = move |reset: bool| {
+        let Some(c) = current.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            let (set, reset) = if reset {
+                (None, Some(true))
+            } else {
+                (Some(c), None)
+            };
+            match config(session, set, reset).await {
+                Ok(c) => {
+                    current.set(Some(c));
+                    note.set(Some("Saved".into()));
+                }
+                Err(e) => note.set(Some(e.message)),
+            }
+        });
+    };
+    let field =
+        move |get: fn(&RunConfig, crate::wire::sessions::Language) -> String,
+              set: fn(&mut RunConfig, crate::wire::sessions::Language, String)| {
+            (
+                move || {
+                    current.with(|c| c.as_ref().map(|c| get(c, language())).unwrap_or_default())
+                },
+                move |ev| {
+                    let v = event_target_value(&ev);
+                    let l = language();
+                    current.update(|c| {
+                        if let Some(c) = c {
+                            set(c, l, v)
+                        }
+                    })
+                },
+            )
+        };
+    let (compile, set_compile) = field(
+        |c, l| {
+            c.commands
+                .iter()
+                .find(|x| x.language == l)
+                .and_then(|x| x.compile.clone())
+                .unwrap_or_default()
+        },
+        |c, l, v| {
+            if let Some(x) = c.commands.iter_mut().find(|x| x.language == l) {
+                x.compile = Some(v).filter(|v| !v.trim().is_empty());
+            }
+        },
+    );
+    let (run, set_run) = field(
+        |c, l| {
+            c.commands
+                .iter()
+                .find(|x| x.language == l)
+                .map(|x| x.run.clone())
+                .unwrap_or_default()
+        },
+        |c, l, v| {
+            if let Some(x) = c.commands.iter_mut().find(|x| x.language == l) {
+                x.run = v;
+            }
+        },
+    );
+    let (args, set_args) = field(|c, _| c.args.clone(), |c, _, v| c.args = v);
+    let (stdin, set_stdin) = field(|c, _| c.stdin.clone(), |c, _, v| c.stdin = v);
+    let can = move || o.ws.can(Capability::Run);
+    view! {
+        <div class="cases run-config" id="run-config">
+            <strong>{move || format!("Running {} files", language().label())}</strong>
+            <label>"Compile step (empty: none)"<input class="config-compile" prop:value=compile on:input=set_compile prop:disabled=move || !can() /></label>
+            <label>"Run command ({file}, {args}, {out})"<input class="config-run" prop:value=run on:input=set_run prop:disabled=move || !can() /></label>
+            <label>"Arguments"<input class="config-args" prop:value=args on:input=set_args prop:disabled=move || !can() /></label>
+            <label>"Default input (empty: typed while it runs)"<textarea class="config-stdin" rows="3" prop:value=stdin on:input=set_stdin prop:disabled=move || !can()></textarea></label>
+            <Show when=can>
+                <div class="config-actions">
+                    <button class="button small" id="config-save" on:click=move |_| save(false)>"Save"</button>
+                    <button class="button small" on:click=move |_| save(true)>"Reset to defaults"</button>
+                    <span class="config-note" role="status">{move || note.get()}</span>
+                </div>
+            </Show>
         </div>
     }
     .into_any()

@@ -90,6 +90,8 @@ struct Plan {
     command: String,
     compile: Option<String>,
     out: String,
+    /// The configuration's default input, for a file run without one.
+    stdin: Option<String>,
 }
 
 impl Runs {
@@ -157,6 +159,7 @@ impl Runs {
                 command: c.clone(),
                 compile: None,
                 out,
+                stdin: None,
             });
         }
         let path = req.path.as_deref().unwrap_or_default();
@@ -172,6 +175,7 @@ impl Runs {
             command: plan.run,
             compile: plan.compile,
             out,
+            stdin: Some(config.stdin).filter(|s| !s.is_empty()),
         })
     }
 
@@ -222,7 +226,7 @@ impl Runs {
             tracing::warn!(session = %s.uuid, "syncing before a run: {e}");
         }
         let files = data::file_hashes(&self.pool, grant.session_id).await?;
-        let stdin = req.stdin.clone();
+        let stdin = req.stdin.clone().or(plan.stdin.clone());
         let snapshot = data::create(
             &self.pool,
             NewRun {

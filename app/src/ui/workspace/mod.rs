@@ -24,6 +24,8 @@ use uuid::Uuid;
 #[derive(Clone, Copy)]
 pub struct Ws {
     pub session: Uuid,
+    /// The session's language: what a file of no known language is run as.
+    pub language: crate::wire::sessions::Language,
     /// The signed-in user's role here; the events stream tells of changes.
     pub role: RwSignal<Role>,
     /// Why access to the session ended, once it has.
@@ -49,6 +51,7 @@ impl Ws {
         let conn = use_connection();
         let ws = Self {
             session: session.uuid,
+            language: session.language,
             role: RwSignal::new(session.role),
             revoked: RwSignal::new(None),
             sharing: RwSignal::new(0),
