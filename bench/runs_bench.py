@@ -2,8 +2,9 @@
 """What a run costs, against the floor measured in the same run.
 
 floor:  `bwrap` with the local runner's flags (namespaces, read-only system, the
-        workspace at /app, no network) running `/bin/bash -c true`, started and
-        waited for directly: the bare sandbox start of the same program.
+        workspace at /app, private /tmp and home, its passwd) running
+        `/bin/bash -c true`, started and waited for directly: the bare sandbox start
+        of the same program, without a control group, limits or a user switch.
 ours:   POST /api/runs/execute {"command": "true"}: access, sync, the run's
         record, its control group and limits, the same sandbox, the result stored.
 batch:  100 runs of a short Python program over 10 sessions (10 users), 8 at a
@@ -27,22 +28,37 @@ PASSWORD = "correct horse"
 PROGRAM = "import sys\nn = int(sys.stdin.read())\nprint(sum(i * i for i in range(n)))\n"
 
 
-def bwrap_argv(workspace):
+def bwrap_argv(root):
+    """The local runner's flags (runner/local.rs), for a sandbox under `root`."""
+    for d in ["app", "tmp", "home"]:
+        os.makedirs(f"{root}/{d}", exist_ok=True)
+    uid, gid = os.getuid(), os.getgid()
+    with open(f"{root}/passwd", "w") as f:
+        f.write(f"root:x:0:0:root:/root:/bin/bash\nuser:x:{uid}:{gid}:user:/home/user:/bin/bash\n")
+    with open(f"{root}/group", "w") as f:
+        f.write(f"root:x:0:\nuser:x:{gid}:\n")
+    with open(f"{root}/bashrc", "w") as f:
+        f.write("")
     argv = ["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr"]
     for top in ["/bin", "/sbin", "/lib", "/lib64", "/lib32"]:
         if os.path.islink(top):
             argv += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             argv += ["--ro-bind", top, top]
-    argv += ["--ro-bind", "/etc", "/etc", "--dev", "/dev", "--proc", "/proc",
-             "--hostname", "webide", "--bind", workspace, "/app", "--chdir", "/app",
+    argv += ["--ro-bind", "/etc", "/etc", "--ro-bind", "/dev/null", "/etc/shadow",
+             "--ro-bind", "/dev/null", "/etc/gshadow", "--dev", "/dev", "--proc", "/proc",
+             "--hostname", "webide", "--chdir", "/app",
+             "--bind", f"{root}/app", "/app", "--bind", f"{root}/tmp", "/tmp",
+             "--bind", f"{root}/home", "/home/user",
+             "--ro-bind", f"{root}/passwd", "/etc/passwd", "--ro-bind", f"{root}/group", "/etc/group",
+             "--ro-bind", f"{root}/bashrc", "/opt/webide/bashrc",
              "--", "/bin/bash", "-c", "true"]
     return argv
 
 
 def floor(rounds):
-    with tempfile.TemporaryDirectory() as ws:
-        argv = bwrap_argv(ws)
+    with tempfile.TemporaryDirectory() as root:
+        argv = bwrap_argv(root)
         times = []
         for _ in range(rounds):
             t0 = time.perf_counter()
