@@ -15,6 +15,7 @@ pub mod same_origin;
 pub mod sandboxes;
 pub mod serve;
 pub mod services;
+pub mod sse;
 pub mod sync;
 pub mod telemetry;
 pub mod terminal;

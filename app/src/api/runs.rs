@@ -29,6 +29,21 @@ pub async fn start(
     tests: Option<Vec<TestCase>>,
     limits: Option<LimitRequest>,
 ) -> Result<StartedRun, AppError> {
+    let (_, id) = begin(session, command, path, stdin, tests, limits, true).await?;
+    Ok(StartedRun { id })
+}
+
+/// Starts a run for the caller, who must be allowed to run in `session`.
+#[cfg(feature = "ssr")]
+async fn begin(
+    session: Uuid,
+    command: Option<String>,
+    path: Option<String>,
+    stdin: Option<String>,
+    tests: Option<Vec<TestCase>>,
+    limits: Option<LimitRequest>,
+    interactive: bool,
+) -> Result<(crate::server::state::AppState, Uuid), AppError> {
     let (state, g) = access::session(session, Capability::Run).await?;
     let request = RunRequest {
         session,
@@ -38,8 +53,8 @@ pub async fn start(
         tests,
         limits,
     };
-    let id = state.runs.start(g, request, true).await?;
-    Ok(StartedRun { id })
+    let id = state.runs.start(g, request, interactive).await?;
+    Ok((state, id))
 }
 
 /// The id of a run just started.
@@ -58,16 +73,7 @@ pub async fn execute(
     tests: Option<Vec<TestCase>>,
     limits: Option<LimitRequest>,
 ) -> Result<RunResult, AppError> {
-    let (state, g) = access::session(session, Capability::Run).await?;
-    let request = RunRequest {
-        session,
-        command,
-        path,
-        stdin,
-        tests,
-        limits,
-    };
-    let id = state.runs.start(g, request, false).await?;
+    let (state, id) = begin(session, command, path, stdin, tests, limits, false).await?;
     let within = std::time::Duration::from_secs(EXECUTE_WAIT_SECS);
     match state.runs.wait(id, within).await? {
         Some(result) => Ok(result),

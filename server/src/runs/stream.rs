@@ -10,7 +10,6 @@ use app::wire::access::Capability;
 use app::wire::runs::RunEvent;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::broadcast::{self, error::RecvError};
 use uuid::Uuid;
@@ -48,14 +47,7 @@ pub async fn events(
             Err(e) => return e.into_response(),
         },
     };
-    let stream = futures_util::stream::unfold(state, |mut s| async move {
-        let event = s.next().await?;
-        let sse = SseEvent::default().json_data(&event).ok()?;
-        Some((Ok::<_, std::convert::Infallible>(sse), s))
-    });
-    Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response()
+    crate::sse::respond(state)
 }
 
 struct Follow {
@@ -66,7 +58,9 @@ struct Follow {
     watch: Watch,
 }
 
-impl Follow {
+impl crate::sse::Feed for Follow {
+    type Event = RunEvent;
+
     async fn next(&mut self) -> Option<RunEvent> {
         if let Some(first) = self.first.take() {
             if matches!(first, RunEvent::Done { .. }) {

@@ -17,7 +17,6 @@ use app::wire::terminal::{Attach, ClientMsg, ServerMsg};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use futures_util::{SinkExt, StreamExt};
@@ -249,7 +248,7 @@ pub async fn events(
         Ok(items) => tree_digest(&items),
         Err(e) => return e.into_response(),
     };
-    sse(Stream {
+    crate::sse::respond(Stream {
         hello: Some(Event::Hello { tree }),
         news,
         watch: services.watchers.watch(&grant, Capability::Read),
@@ -271,24 +270,13 @@ pub async fn review_events(
         Ok(g) => g,
         Err(e) => return e.into_response(),
     };
-    sse(Stream {
+    crate::sse::respond(Stream {
         hello: Some(Event::Review),
         news: services.news.subscribe(review),
         watch: services.watchers.watch_review(&rg.grant, review, need),
         role: rg.grant.role,
         ended: false,
     })
-}
-
-fn sse(state: Stream) -> Response {
-    let stream = futures_util::stream::unfold(state, |mut s| async move {
-        let event = s.next().await?;
-        let sse = SseEvent::default().json_data(&event).ok()?;
-        Some((Ok::<_, std::convert::Infallible>(sse), s))
-    });
-    Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response()
 }
 
 struct Stream {
@@ -299,7 +287,9 @@ struct Stream {
     ended: bool,
 }
 
-impl Stream {
+impl crate::sse::Feed for Stream {
+    type Event = Event;
+
     async fn next(&mut self) -> Option<Event> {
         if self.ended {
             return None;
