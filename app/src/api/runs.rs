@@ -53,7 +53,15 @@ async fn begin(
         tests,
         limits,
     };
-    let id = state.runs.start(g, request, interactive).await?;
+    let by = data::RunBy {
+        session: g.session,
+        session_id: g.session_id,
+        owner_id: g.owner_id,
+        language: g.language,
+        user_id: g.login.id,
+        username: g.login.user.username,
+    };
+    let id = state.runs.start(by, request, interactive).await?;
     Ok((state, id))
 }
 

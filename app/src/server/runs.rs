@@ -12,6 +12,18 @@ use sqlx::types::Json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+/// Who starts a run, where: what the access decision granted.
+#[derive(Debug, Clone)]
+pub struct RunBy {
+    pub session: Uuid,
+    pub session_id: i64,
+    /// The session's owner: the sandbox is theirs.
+    pub owner_id: i64,
+    pub language: crate::wire::sessions::Language,
+    pub user_id: i64,
+    pub username: String,
+}
+
 /// The session's run configuration, the defaults where none was saved.
 pub async fn config(pool: &PgPool, sid: i64) -> Result<RunConfig, AppError> {
     let saved: Option<Json<RunConfig>> =

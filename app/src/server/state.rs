@@ -67,7 +67,7 @@ pub trait RunHooks: Send + Sync {
     /// Starts a run; `interactive` keeps its input open when none was given.
     fn start(
         &self,
-        grant: super::access::Grant,
+        by: super::runs::RunBy,
         request: crate::wire::runs::RunRequest,
         interactive: bool,
     ) -> Boxed<'_, Uuid>;

@@ -14,6 +14,7 @@ mod monaco;
 mod offline;
 mod output;
 mod pages;
+mod panel;
 mod profile;
 mod quick_open;
 mod review_page;

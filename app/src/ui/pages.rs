@@ -1,15 +1,8 @@
 //! Routed pages.
 
 use super::{
-    account::start_as_guest,
-    editor::EditorArea,
-    layout::IdeLayout,
-    live,
-    session_list::SessionList,
-    side::SidePanel,
-    terminal::{Panel, Terms},
-    use_user,
-    workspace::Ws,
+    account::start_as_guest, editor::EditorArea, layout::IdeLayout, live, panel::Panel,
+    session_list::SessionList, side::SidePanel, terminal::Terms, use_user, workspace::Ws,
 };
 use crate::api::{
     files,

@@ -1,9 +1,8 @@
-//! The bottom panel: terminals (xterm.js over the terminal socket, reconnecting
-//! when it drops), the runs' output and list (`output.rs`), the command history.
+//! Terminals (xterm.js over the terminal socket, reconnecting when it drops) and
+//! the command history; the bottom panel's state (`panel.rs` lays it out).
 
 use super::workspace::use_ws;
 use crate::api::terminal::history;
-use crate::wire::access::Capability;
 use crate::wire::terminal::CommandRecord;
 use crate::AppError;
 use leptos::prelude::*;
@@ -21,7 +20,7 @@ pub enum Link {
 }
 
 impl Link {
-    fn id(&self) -> &'static str {
+    pub(super) fn id(&self) -> &'static str {
         match self {
             Self::Connecting => "connecting",
             Self::Open => "open",
@@ -86,7 +85,7 @@ impl Terms {
         self.add_resuming(None)
     }
 
-    fn add_resuming(&self, resume: Option<Uuid>) -> u32 {
+    pub(super) fn add_resuming(&self, resume: Option<Uuid>) -> u32 {
         let key = self.next.get_value();
         self.next.set_value(key + 1);
         let tab = TermTab {
@@ -119,118 +118,8 @@ impl Terms {
     }
 }
 
-/// The panel below the editor.
 #[component]
-pub fn Panel() -> impl IntoView {
-    let Some(terms) = use_terms() else {
-        return ().into_any();
-    };
-    let ws = use_ws();
-    let can_run = move || ws.can(Capability::Run);
-    // The first showing of the panel reattaches to the shells this tab had
-    // before a reload, or opens one, as an IDE's console does. A role without
-    // terminals (a viewer) has the history only.
-    #[cfg(feature = "hydrate")]
-    {
-        let started = StoredValue::new(false);
-        Effect::new(move |_| {
-            if !can_run() {
-                for key in terms
-                    .tabs
-                    .with_untracked(|t| t.iter().map(|t| t.key).collect::<Vec<_>>())
-                {
-                    terms.close(key);
-                }
-                return;
-            }
-            if !terms.open.get() || !terms.tabs.with_untracked(Vec::is_empty) {
-                return;
-            }
-            let resume = if started.get_value() {
-                Vec::new()
-            } else {
-                conn::saved(ws.session)
-            };
-            started.set_value(true);
-            if resume.is_empty() {
-                terms.add();
-            }
-            for id in resume {
-                terms.add_resuming(Some(id));
-            }
-        });
-    }
-    let tab_buttons = move || {
-        terms
-            .tabs
-            .get()
-            .into_iter()
-            .enumerate()
-            .map(|(i, tab)| {
-                let key = tab.key;
-                let active = move || terms.view.get() == PanelView::Terminal(key);
-                view! {
-                    <div class="ptab" class:active=active data-term=key
-                        data-link=move || tab.link.with(|l| l.id())>
-                        <button class="ptab-label" on:click=move |_| terms.view.set(PanelView::Terminal(key))>
-                            {format!("Terminal {}", i + 1)}
-                            {move || match tab.link.get() {
-                                Link::Reconnecting | Link::Connecting => " …".to_string(),
-                                Link::Exited(code) => format!(" (exited {code})"),
-                                Link::Failed(_) => " (failed)".to_string(),
-                                Link::Open => String::new(),
-                            }}
-                        </button>
-                        <button class="ptab-close" aria-label=format!("Close terminal {}", i + 1)
-                            title="Close terminal (ends its shell)"
-                            on:click=move |_| terms.close(key)>"×"</button>
-                    </div>
-                }
-            })
-            .collect_view()
-    };
-    view! {
-        <section class="panel" aria-label="Terminal" class:hidden=move || !terms.open.get()>
-            <div class="panel-tabs" role="tablist">
-                {tab_buttons}
-                <Show when=can_run fallback=move || view! {
-                    <span class="panel-note" id="no-terminals">
-                        {move || format!("Terminals need an editor role; you are {}", ws.role.get().with_article())}
-                    </span>
-                }>
-                    <button id="new-terminal" class="icon-button" title="New terminal" on:click=move |_| { terms.add(); }>"+"</button>
-                </Show>
-                {[(PanelView::Output, "output-tab", "Output"), (PanelView::Runs, "runs-tab", "Runs"),
-                  (PanelView::History, "history-tab", "History")].map(|(view, id, label)| view! {
-                    <div class="ptab" class:active=move || terms.view.get() == view>
-                        <button id=id class="ptab-label" on:click=move |_| terms.view.set(view)>{label}</button>
-                    </div>
-                })}
-                <span class="spacer"></span>
-                <button class="icon-button" title="Hide panel (Ctrl+`)" aria-label="Hide panel"
-                    on:click=move |_| terms.toggle()>"⌄"</button>
-            </div>
-            <div class="panel-body">
-                <For each=move || terms.tabs.get() key=|t| t.key let:tab>
-                    <TerminalView tab />
-                </For>
-                <Show when=move || terms.view.get() == PanelView::History>
-                    <HistoryView />
-                </Show>
-                <Show when=move || terms.view.get() == PanelView::Output>
-                    <super::output::OutputView />
-                </Show>
-                <Show when=move || terms.view.get() == PanelView::Runs>
-                    <super::output::RunsView />
-                </Show>
-            </div>
-        </section>
-    }
-    .into_any()
-}
-
-#[component]
-fn TerminalView(tab: TermTab) -> impl IntoView {
+pub(super) fn TerminalView(tab: TermTab) -> impl IntoView {
     let terms = use_terms().expect("inside the panel");
     let key = tab.key;
     let host = NodeRef::<leptos::html::Div>::new();
@@ -277,7 +166,7 @@ fn TerminalView(tab: TermTab) -> impl IntoView {
 }
 
 #[component]
-fn HistoryView() -> impl IntoView {
+pub(super) fn HistoryView() -> impl IntoView {
     let ws = use_ws();
     let terms = use_terms().expect("inside the panel");
     let rows = RwSignal::new(None::<Result<Vec<CommandRecord>, AppError>>);
@@ -328,7 +217,7 @@ fn HistoryView() -> impl IntoView {
 
 /// The socket of each terminal, its reconnecting, and its xterm.js instance.
 #[cfg(feature = "hydrate")]
-mod conn {
+pub(super) mod conn {
     use super::super::xterm;
     use super::Link;
     use crate::wire::terminal::{ClientMsg, ServerMsg};

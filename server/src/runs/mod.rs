@@ -10,8 +10,7 @@ pub mod stream;
 
 use crate::runner::{ExecSpec, SessionRef};
 use crate::sandboxes::Sandboxes;
-use app::server::access::Grant;
-use app::server::runs::{self as data, NewRun};
+use app::server::runs::{self as data, NewRun, RunBy};
 use app::server::state::RunHooks;
 use app::wire::runs::{
     CompileResult, Limits, RunEvent, RunRequest, RunResult, Status, Stream, TestCase, TestResult,
@@ -200,14 +199,14 @@ impl Runs {
 
     async fn begin(
         self: &Arc<Self>,
-        grant: Grant,
+        grant: RunBy,
         req: RunRequest,
         interactive: bool,
     ) -> Result<Uuid, AppError> {
         let (limits, tests) = self.validate(&req)?;
         let id = Uuid::new_v4();
         let plan = self.plan(grant.session_id, id, &req).await?;
-        self.admit(grant.login.id)?;
+        self.admit(grant.user_id)?;
         let s = SessionRef {
             uuid: grant.session,
             id: grant.session_id,
@@ -233,8 +232,8 @@ impl Runs {
                 id,
                 session: grant.session,
                 session_id: grant.session_id,
-                user_id: grant.login.id,
-                username: &grant.login.user.username,
+                user_id: grant.user_id,
+                username: &grant.username,
                 command: &plan.command,
                 path: req.path.as_deref(),
                 stdin: stdin.as_deref(),
@@ -247,7 +246,7 @@ impl Runs {
         let (input_tx, input_rx) = mpsc::unbounded_channel();
         let live_input = interactive && stdin.is_none() && tests.is_empty();
         let active = Arc::new(Active {
-            user: grant.login.id,
+            user: grant.user_id,
             input: live_input.then_some(input_tx),
             cancel: watch::channel(false).0,
             snapshot: Mutex::new(snapshot),
@@ -520,7 +519,7 @@ impl Hooks {
 }
 
 impl RunHooks for Hooks {
-    fn start(&self, grant: Grant, request: RunRequest, interactive: bool) -> Boxed<'_, Uuid> {
+    fn start(&self, grant: RunBy, request: RunRequest, interactive: bool) -> Boxed<'_, Uuid> {
         Box::pin(self.0.begin(grant, request, interactive))
     }
 

@@ -5,7 +5,7 @@
 //! container's peak memory (its cgroup: a pod has no group per run) in a file
 //! that is read back and removed.
 
-use super::runner::{exit_code, io, run_in};
+use super::call::{exit_code, io, run_in};
 use crate::runner::{Ended, ExecSpec, Process, ProcessControl, RunnerError};
 use app::wire::runs::quote;
 use async_trait::async_trait;

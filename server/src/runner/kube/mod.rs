@@ -3,6 +3,7 @@
 //! This part manages their life; the shells (pods/exec) and the tar-stream sync
 //! build on it.
 
+pub mod call;
 pub mod exec;
 pub mod names;
 pub mod pods;
