@@ -253,8 +253,6 @@ pub(super) mod conn {
         /// The server's id of the shell, to reattach to after a drop.
         server_id: Option<Uuid>,
         attached: bool,
-        /// Lines to type once attached (a Run before the shell is there).
-        pending: Vec<String>,
         retries: u32,
         _on_data: Closure<dyn FnMut(String)>,
         _on_resize: Closure<dyn FnMut(u16, u16)>,
@@ -262,8 +260,6 @@ pub(super) mod conn {
 
     thread_local! {
         static CONNS: RefCell<HashMap<u32, Rc<RefCell<Conn>>>> = RefCell::new(HashMap::new());
-        /// Lines for terminals whose view has not mounted yet.
-        static EARLY: RefCell<HashMap<u32, Vec<String>>> = RefCell::new(HashMap::new());
     }
 
     fn get(key: u32) -> Option<Rc<RefCell<Conn>>> {
@@ -290,9 +286,6 @@ pub(super) mod conn {
             socket: None,
             server_id: tab.resume,
             attached: false,
-            pending: EARLY
-                .with_borrow_mut(|p| p.remove(&key))
-                .unwrap_or_default(),
             retries: 0,
             _on_data: on_data,
             _on_resize: on_resize,
@@ -375,13 +368,9 @@ pub(super) mod conn {
                 c.attached = true;
                 c.retries = 0;
                 c.link.set(Link::Open);
-                let pending = std::mem::take(&mut c.pending);
                 let session = c.session;
                 drop(c);
                 remember(session);
-                for line in pending {
-                    send_line(key, &line);
-                }
             }
             ServerMsg::Exit { code } => {
                 xterm::write_text(
@@ -442,15 +431,6 @@ pub(super) mod conn {
         if let (true, Some(s)) = (c.attached, &c.socket) {
             let _ =
                 s.ws.send_with_str(&serde_json::to_string(&msg).unwrap_or_default());
-        }
-    }
-
-    /// Types `line` and Enter, now or once the terminal is attached.
-    pub fn send_line(key: u32, line: &str) {
-        match get(key) {
-            Some(conn) if conn.borrow().attached => send(key, format!("{line}\r").as_bytes()),
-            Some(conn) => conn.borrow_mut().pending.push(line.to_string()),
-            None => EARLY.with_borrow_mut(|p| p.entry(key).or_default().push(line.to_string())),
         }
     }
 

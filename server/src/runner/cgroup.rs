@@ -188,13 +188,6 @@ impl Cgroups {
         )
     }
 
-    /// Whether runs get a memory group (else rlimits alone bound them).
-    pub fn limits_memory(&self) -> bool {
-        self.hierarchies
-            .iter()
-            .any(|h| matches!(h.kind, Kind::V2 | Kind::Memory))
-    }
-
     /// Kills whatever is left in the session's groups and removes them.
     pub fn remove(&self, uuid: Uuid) {
         self.session_group(uuid).remove();

@@ -66,7 +66,6 @@ impl Default for RunSettings {
 
 /// A run going on: how to reach it while it runs.
 struct Active {
-    user: i64,
     input: Option<mpsc::UnboundedSender<Input>>,
     cancel: watch::Sender<bool>,
     /// The run as it is so far (its kept output included): a stream's first message.
@@ -81,6 +80,27 @@ pub struct Runs {
     pool: PgPool,
     settings: RunSettings,
     active: Mutex<HashMap<Uuid, Arc<Active>>>,
+    /// Runs going on per user (taken before a run starts, so no two requests
+    /// slip past the cap together).
+    slots: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+/// One of a user's run slots, given back when dropped.
+struct Slot {
+    slots: Arc<Mutex<HashMap<i64, usize>>>,
+    user: i64,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut slots = self.slots.lock().expect("lock");
+        if let Some(n) = slots.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                slots.remove(&self.user);
+            }
+        }
+    }
 }
 
 /// A plan of the program to run: the compile step and the program, as shell
@@ -100,6 +120,7 @@ impl Runs {
             pool,
             settings,
             active: Default::default(),
+            slots: Default::default(),
         })
     }
 
@@ -178,23 +199,23 @@ impl Runs {
         })
     }
 
-    /// Takes one of the user's run slots, or 429.
-    fn admit(&self, user: i64) -> Result<(), AppError> {
-        let running = self
-            .active
-            .lock()
-            .expect("lock")
-            .values()
-            .filter(|a| a.user == user)
-            .count();
-        if running >= self.settings.per_user {
+    /// Takes one of the user's run slots, or 429; the slot is given back when
+    /// the guard drops (the run ended, or never started).
+    fn admit(&self, user: i64) -> Result<Slot, AppError> {
+        let mut slots = self.slots.lock().expect("lock");
+        let running = slots.entry(user).or_default();
+        if *running >= self.settings.per_user {
             let mut e = AppError::rate_limited(1);
             e.message = format!(
                 "you have {running} runs going on, the most at once; wait for one to end or stop it"
             );
             return Err(e);
         }
-        Ok(())
+        *running += 1;
+        Ok(Slot {
+            slots: self.slots.clone(),
+            user,
+        })
     }
 
     async fn begin(
@@ -206,7 +227,7 @@ impl Runs {
         let (limits, tests) = self.validate(&req)?;
         let id = Uuid::new_v4();
         let plan = self.plan(grant.session_id, id, &req).await?;
-        self.admit(grant.user_id)?;
+        let slot = self.admit(grant.user_id)?;
         let s = SessionRef {
             uuid: grant.session,
             id: grant.session_id,
@@ -246,7 +267,6 @@ impl Runs {
         let (input_tx, input_rx) = mpsc::unbounded_channel();
         let live_input = interactive && stdin.is_none() && tests.is_empty();
         let active = Arc::new(Active {
-            user: grant.user_id,
             input: live_input.then_some(input_tx),
             cancel: watch::channel(false).0,
             snapshot: Mutex::new(snapshot),
@@ -277,7 +297,7 @@ impl Runs {
                     run: Box::new(result.clone()),
                 });
                 let _ = active.done.send(Some(Arc::new(result)));
-                drop(in_use);
+                drop((in_use, slot));
             }
             .instrument(span),
         );

@@ -110,6 +110,7 @@ pub async fn serve(app: Router) -> std::net::SocketAddr {
     addr
 }
 
+#[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
     pub body: String,
