@@ -57,11 +57,15 @@ impl LocalRunner {
         }
         set_mode(&data_dir, mode_of(&data_dir)? | 0o111)?;
         // Written aside and renamed: shells starting now must never see half a file.
+        // Left alone when it is already right: a sandbox being made this moment (another
+        // runner on the same folder) binds it, and must not find it replaced.
         let rc = sandboxes.join("bashrc");
-        let tmp = sandboxes.join(format!(".bashrc-{}", Uuid::new_v4().simple()));
-        std::fs::write(&tmp, SHELL_RC)?;
-        set_mode(&tmp, 0o644)?;
-        std::fs::rename(&tmp, &rc)?;
+        if std::fs::read(&rc).ok().as_deref() != Some(SHELL_RC.as_bytes()) {
+            let tmp = sandboxes.join(format!(".bashrc-{}", Uuid::new_v4().simple()));
+            std::fs::write(&tmp, SHELL_RC)?;
+            set_mode(&tmp, 0o644)?;
+            std::fs::rename(&tmp, &rc)?;
+        }
         let runner = Self {
             cgroups: Cgroups::detect(&data_dir, limits.memory_bytes, limits.processes),
             workspaces,

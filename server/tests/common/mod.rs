@@ -53,12 +53,6 @@ pub fn limits() -> Limits {
     }
 }
 
-/// The runs' limits in tests: the defaults, with a maximum wall time that keeps
-/// a test of it short.
-pub fn run_settings() -> server::runs::RunSettings {
-    server::runs::RunSettings::default()
-}
-
 /// Sandboxes for `pool`'s sessions under `dir`, run by the real local runner.
 pub fn services_in(dir: &Path, pool: PgPool, idle: Duration) -> Services {
     let runner = LocalRunner::new(dir, limits(), false).expect("bubblewrap works here");
@@ -67,7 +61,13 @@ pub fn services_in(dir: &Path, pool: PgPool, idle: Duration) -> Services {
 
 /// What the server runs beside the API, with sandboxes from `runner`.
 pub fn services_with(runner: Arc<dyn Runner>, pool: PgPool, idle: Duration) -> Services {
-    Services::start(runner, pool, MAX_FILE_BYTES, idle, run_settings())
+    Services::start(
+        runner,
+        pool,
+        MAX_FILE_BYTES,
+        idle,
+        server::runs::RunSettings::default(),
+    )
 }
 
 pub fn router(pool: PgPool) -> Router {
