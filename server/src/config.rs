@@ -40,6 +40,10 @@ pub struct Config {
     #[arg(long, env = "WEBIDE_MAX_WORKSPACE_BYTES", default_value_t = 100 * 1024 * 1024)]
     pub max_workspace_bytes: usize,
 
+    /// Longest a public link may live, in days.
+    #[arg(long, env = "WEBIDE_LINK_MAX_DAYS", default_value_t = 365)]
+    pub link_max_days: i64,
+
     /// Mark login cookies `Secure`: set when the IDE is served over HTTPS.
     #[arg(long, env = "WEBIDE_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -292,6 +296,7 @@ impl Config {
             max_file_bytes: self.max_file_bytes,
             max_workspace_bytes: self.max_workspace_bytes,
             secure_cookies: self.secure_cookies,
+            max_link_secs: self.link_max_days.max(1) * 86_400,
         }
     }
 }

@@ -37,7 +37,11 @@ pub async fn connect(opts: PgConnectOptions) -> Result<PgPool, Error> {
         .map_err(|source| Error::Database { target, source })
 }
 
+/// Brings the schema up to date, and the starter projects with it.
 pub async fn migrate(pool: &PgPool) -> Result<(), Error> {
     sqlx::migrate!("../migrations").run(pool).await?;
+    app::server::templates::seed(pool)
+        .await
+        .map_err(Error::Seed)?;
     Ok(())
 }

@@ -21,6 +21,8 @@ pub enum Error {
     Database { target: String, source: sqlx::Error },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot write the starter projects: {0}")]
+    Seed(sqlx::Error),
     #[error(
         "PostgreSQL is not installed (no initdb/pg_ctl found): install the `postgresql` \
          package (apt-get install postgresql) or set DATABASE_URL"

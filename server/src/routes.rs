@@ -65,7 +65,7 @@ pub fn app(state: AppState, services: Services) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    tracing::info_span!("request", method = %req.method(), path = %logged_path(req.uri().path()))
                 })
                 .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
         )
@@ -102,6 +102,16 @@ async fn refuse_large_bodies(
             .into_response();
     }
     next.run(req).await
+}
+
+/// A request's path as logs show it: a public link's token is a password, so
+/// `/p/{token}` is written `/p/…`.
+pub fn logged_path(path: &str) -> &str {
+    if path.starts_with("/p/") {
+        "/p/…"
+    } else {
+        path
+    }
 }
 
 async fn unknown_api() -> AppError {

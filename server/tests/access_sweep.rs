@@ -5,6 +5,10 @@
 //! user's data unless the caller may read it, and leave their session as it was.
 //! A new endpoint without an access decision fails here; so does one whose
 //! arguments are missing from `ARGS` below (400), until they are added.
+//!
+//! Then everything is called once more as the holder of a public link to the
+//! session, without signing in: the link reads the current files and grants
+//! nothing else.
 
 #![recursion_limit = "256"]
 
@@ -28,12 +32,15 @@ const PUBLIC: [&str; 6] = [
 ];
 /// Functions about the caller's own account or sessions: they take no session
 /// of anyone else's. Every other function takes one and is held to 401/404/403.
-const OWN: [&str; 4] = [
+const OWN: [&str; 5] = [
     "/api/sessions/list",
     "/api/sessions/create",
+    "/api/templates/list",
     "/api/reviews/list",
     "/api/users/set_reviewer_level",
 ];
+/// Functions that take a public link's token instead of a login.
+const LINKED: [&str; 2] = ["/api/public/tree", "/api/public/read"];
 
 const SECRET_NAME: &str = "Quarterly plans 7f3a";
 const SECRET_FILE: &str = "payroll-9b2c.py";
@@ -66,7 +73,11 @@ async fn snapshot(pool: &PgPool, session: &str) -> Value {
             'runs', (SELECT json_build_array(count(*), max(r.finished_at),
                             (SELECT count(*) FROM run_configs c WHERE c.session_id = s.id))
                      FROM code_sessions s LEFT JOIN runs r ON r.session_id = s.id
-                     WHERE s.uuid = $1::uuid GROUP BY s.id))",
+                     WHERE s.uuid = $1::uuid GROUP BY s.id),
+            'links', (SELECT json_agg(json_build_array(l.uuid, l.expires_at, l.revoked_at) ORDER BY l.id)
+                      FROM public_links l JOIN code_sessions s ON s.id = l.session_id
+                      WHERE s.uuid = $1::uuid),
+            'template', (SELECT is_template FROM code_sessions WHERE uuid = $1::uuid))",
     )
     .bind(session)
     .fetch_one(pool)
@@ -162,6 +173,15 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         .await;
     assert_eq!(run["stdout"], format!("{SECRET_TEXT}\n"));
     let run = run["id"].as_str().unwrap().to_string();
+    let valid = alice.ok("/api/links/create", json!({"session": s})).await["token"].clone();
+    let revoked = alice.ok("/api/links/create", json!({"session": s})).await;
+    alice
+        .ok(
+            "/api/links/revoke",
+            json!({"session": s, "id": revoked["id"]}),
+        )
+        .await;
+    let revoked = revoked["token"].as_str().unwrap().to_string();
     Client::register(&app, "mallory").await;
     Client::register(&app, "vera").await;
     alice.share(&s, "vera", "viewer").await;
@@ -184,10 +204,14 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         "description": "", "priority": "urgent", "reviewer": "mallory", "decision": "approve",
         "note": "n", "resolved": true, "revision": 1, "body": "b", "level": 0, "line": 1,
         "command": "echo overwritten > main.py", "data": "x", "eof": true,
+        "template": s, "is_template": true, "expires_in_secs": 60,
     });
     // The runs' functions take a run's id where the reviews' take a request's.
     let mut run_args = args.clone();
     run_args["id"] = json!(run);
+    // A revoked link's token: as good as none.
+    let mut link_args = args.clone();
+    link_args["token"] = json!(revoked);
 
     let functions: BTreeSet<(String, String)> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, method)| (path.to_string(), method.to_string()))
@@ -198,8 +222,11 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         let method: Method = method.parse().unwrap();
         for who in Who::ALL {
             let mut c = who.client(&app).await;
+            let linked = LINKED.contains(&path.as_str());
             let args = if path.starts_with("/api/runs/") {
                 &run_args
+            } else if linked {
+                &link_args
             } else {
                 &args
             };
@@ -213,6 +240,10 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
             let public = PUBLIC.contains(&path.as_str());
             let own = OWN.contains(&path.as_str());
             match who {
+                _ if linked => {
+                    assert_eq!(r.status, StatusCode::NOT_FOUND, "{what}");
+                    assert_eq!(r.json()["message"], "no such link", "{what}");
+                }
                 Who::Anonymous if !public => {
                     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}")
                 }
@@ -244,6 +275,28 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         }
     }
 
+    // The holder of a live link, not signed in: the linked functions read, the
+    // rest answer as to anyone signed out.
+    let mut holder_args = args.clone();
+    holder_args["token"] = valid.clone();
+    for (path, method) in &functions {
+        let mut c = Client::new(&app);
+        let r = call(&mut c, path, &method.parse().unwrap(), &holder_args).await;
+        let what = format!("{path} as a link holder: {} {}", r.status, r.body);
+        if LINKED.contains(&path.as_str()) {
+            assert_eq!(r.status, StatusCode::OK, "{what}");
+        } else if !PUBLIC.contains(&path.as_str()) {
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}");
+            assert_eq!(leaks(&r.body), None, "{what}");
+        }
+        assert_eq!(
+            snapshot(&pool, &s).await,
+            before,
+            "{what} changed the session"
+        );
+        checked += 1;
+    }
+
     // The routes outside the server functions that take a session's id, over a
     // real socket (a WebSocket handshake; a stream answers it with its status).
     let addr = serve(app.clone()).await;
@@ -272,6 +325,8 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
     for listing in leptos_axum::generate_route_list(app::App) {
         let id = if listing.path().starts_with("/reviews/") {
             &review
+        } else if listing.path().starts_with("/p/") {
+            &revoked
         } else {
             &s
         };
@@ -284,7 +339,9 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
             }
             let r = common::send(&app, req.body(Body::empty()).unwrap()).await;
             let what = format!("page {uri} as {who:?}: {}", r.status);
-            if uri.contains(id.as_str()) {
+            if uri.contains(&revoked) {
+                assert_eq!(r.status, StatusCode::NOT_FOUND, "{what}");
+            } else if uri.contains(id.as_str()) {
                 let want = match who {
                     Who::Anonymous => StatusCode::UNAUTHORIZED,
                     Who::Stranger => StatusCode::NOT_FOUND,
@@ -298,6 +355,10 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
             checked += 1;
         }
     }
+    // The live link's page, to anyone: the files, read-only.
+    let page = common::get(&app, &format!("/p/{}", valid.as_str().unwrap())).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(SECRET_FILE));
     assert_eq!(snapshot(&pool, &s).await, before);
     println!("{checked} calls checked");
 }
@@ -356,6 +417,9 @@ async fn the_registry_holds_every_domain(pool: PgPool) {
         "reviews",
         "runs",
         "users",
+        "links",
+        "public",
+        "templates",
     ] {
         assert!(
             paths

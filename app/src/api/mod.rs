@@ -8,6 +8,7 @@ pub mod checkpoints;
 pub mod files;
 pub mod health;
 pub mod history;
+pub mod links;
 pub mod reviews;
 pub mod runs;
 pub mod search;

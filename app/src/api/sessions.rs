@@ -2,7 +2,7 @@
 //! `/s/{uuid}`. A session the caller has no role on answers 404, exactly like
 //! one that does not exist.
 
-use crate::wire::sessions::{CodeSession, Language};
+use crate::wire::sessions::{CodeSession, Language, Template};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
 use crate::{
-    server::{access, sessions as data},
+    server::{access, sessions as data, templates},
     wire::{access::Capability, sessions::validate_name},
 };
 
@@ -21,18 +21,79 @@ pub async fn list_sessions() -> Result<Vec<CodeSession>, AppError> {
     data::list(&state.pool, me.id).await
 }
 
-/// Creates a session of the caller's with a starter file for its language.
+/// Creates a session of the caller's: from `template` (a starter's id, or one
+/// of the caller's sessions marked as a template, from `templates/list`), else
+/// with a starter file for its language (the template's when not given).
 #[server(prefix = "/api", endpoint = "sessions/create", input = Json)]
 pub async fn create_session(
     name: String,
     language: Option<Language>,
+    template: Option<String>,
 ) -> Result<CodeSession, AppError> {
     let (state, me) = access::caller().await?;
     let name = validate_name(&name)?;
+    let origin = templates::origin(&state, template.as_deref()).await?;
+    let language = match language {
+        Some(l) => l,
+        None => templates::language(&state.pool, &origin).await?,
+    };
     let mut tx = state.pool.begin().await?;
-    let session = data::create(&mut tx, me.id, &name, language.unwrap_or_default()).await?;
+    let session = data::create(&mut tx, me.id, &name, language, &origin).await?;
     tx.commit().await?;
     Ok(session)
+}
+
+/// What a new session can start from: the starter projects, then the caller's
+/// own sessions marked as templates.
+#[server(prefix = "/api", endpoint = "templates/list", input = Json)]
+pub async fn list_templates() -> Result<Vec<Template>, AppError> {
+    let (state, me) = access::caller().await?;
+    templates::list(&state.pool, me.id).await
+}
+
+/// Forks a session the caller may read (as a collaborator: `session`; as the
+/// holder of a public link: `token`) into a new session of the caller's, with
+/// its current files. Signing in is needed either way.
+#[server(prefix = "/api", endpoint = "sessions/fork", input = Json)]
+pub async fn fork_session(
+    session: Option<Uuid>,
+    token: Option<String>,
+    name: Option<String>,
+) -> Result<CodeSession, AppError> {
+    let (state, me) = access::caller().await?;
+    let (from, old_name, language) = match (token, session) {
+        (Some(token), _) => {
+            let l = access::link(&state.pool, &token, false).await?;
+            if session.is_some_and(|s| s != l.session) {
+                return Err(access::no_such_link());
+            }
+            (l.session_id, l.name, l.language)
+        }
+        (None, Some(s)) => {
+            let (_, g) = access::session(s, Capability::Read).await?;
+            let s = data::get(&state.pool, g.session_id, me.id).await?;
+            (g.session_id, s.name, g.language)
+        }
+        (None, None) => {
+            return Err(AppError::invalid(
+                "a fork needs a session or a link's token",
+            ))
+        }
+    };
+    let name = match name {
+        Some(n) => validate_name(&n)?,
+        None => fork_name(&old_name),
+    };
+    data::fork(&state.pool, me.id, from, &name, language).await
+}
+
+/// Marks the session as a template (offered to its owner when creating a
+/// session), or unmarks it: owner and admins.
+#[server(prefix = "/api", endpoint = "sessions/set_template", input = Json)]
+pub async fn set_template(session: Uuid, is_template: bool) -> Result<CodeSession, AppError> {
+    let (state, g) = access::session(session, Capability::Manage).await?;
+    data::set_template(&state.pool, g.session_id, is_template).await?;
+    data::get(&state.pool, g.session_id, g.login.id).await
 }
 
 /// Opens a session: returns it and marks it as the most recently used.
@@ -60,4 +121,10 @@ pub async fn delete_session(session: Uuid) -> Result<(), AppError> {
     let change = crate::server::state::FileChange::SessionDeleted;
     state.hooks.changed(session, change).await;
     Ok(())
+}
+
+/// "Copy of NAME", within a name's length.
+pub fn fork_name(name: &str) -> String {
+    let name: String = name.chars().take(92).collect();
+    format!("Copy of {name}")
 }

@@ -294,6 +294,49 @@ pub async fn recheck_target(
     row.grant(token_hash.to_vec(), target, need)
 }
 
+/// What the holder of a public link may read: one session's current files,
+/// nothing else (no history, terminals, runs or other sessions).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LinkGrant {
+    pub session: Uuid,
+    pub session_id: i64,
+    pub name: String,
+    pub owner: String,
+    pub language: Language,
+}
+
+pub fn no_such_link() -> AppError {
+    AppError::not_found("no such link")
+}
+
+/// The session that the public link `token` reads, counting a view of it when
+/// `view`: 404 for a token that is unknown, revoked or expired, alike.
+pub async fn link(pool: &PgPool, token: &str, view: bool) -> Result<LinkGrant, AppError> {
+    // Ours are 43 characters; anything much longer is no token of ours.
+    if token.is_empty() || token.len() > 128 {
+        return Err(no_such_link());
+    }
+    let live =
+        "token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())";
+    let found = if view {
+        format!(
+            "WITH l AS (UPDATE public_links SET views = views + 1, last_viewed_at = now()
+                        WHERE {live} RETURNING session_id)"
+        )
+    } else {
+        format!("WITH l AS (SELECT session_id FROM public_links WHERE {live})")
+    };
+    sqlx::query_as(&format!(
+        "{found}
+         SELECT s.uuid AS session, s.id AS session_id, s.name, o.username AS owner, s.language
+         FROM l JOIN code_sessions s ON s.id = l.session_id JOIN users o ON o.id = s.user_id"
+    ))
+    .bind(login::token_hash(token))
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(no_such_link)
+}
+
 /// The Postgres channel on which changes of access are announced.
 pub const CHANNEL: &str = "webide_access";
 

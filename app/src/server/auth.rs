@@ -2,7 +2,7 @@
 //! and what they may do, is decided in `access`.
 
 use super::login::{self, start_login, token_hash, UserRow, USER_COLUMNS};
-use super::{access, sessions, state::AppState};
+use super::{access, sessions, state::AppState, templates};
 use crate::error::constraint_of;
 use crate::wire::auth::{rules, GuestStart, User};
 use crate::wire::sessions::Language;
@@ -134,7 +134,14 @@ pub async fn guest() -> Result<GuestStart, AppError> {
     .bind(format!("guest-{}", hex::encode(suffix)))
     .fetch_one(&mut *tx)
     .await?;
-    let session = sessions::create(&mut tx, row.id, "My first session", Language::Python).await?;
+    let session = sessions::create(
+        &mut tx,
+        row.id,
+        "My first session",
+        Language::Python,
+        &templates::Origin::Blank,
+    )
+    .await?;
     tx.commit().await?;
     start_login(&state, row.id).await?;
     Ok(GuestStart {

@@ -537,3 +537,36 @@ pub async fn delete(state: &AppState, g: &Grant, path: &str) -> Result<(), AppEr
         .await;
     Ok(())
 }
+
+/// Copies every file and folder of session `from` into the new session `sid`
+/// in one statement (new ids, the same tree), as made by `by`.
+pub async fn copy_all(
+    tx: &mut Transaction<'_, Postgres>,
+    from: i64,
+    sid: i64,
+    uuid: Uuid,
+    by: i64,
+    source: Source,
+) -> Result<(), AppError> {
+    // The CTE is read twice, so it is computed once: each item's new id is fixed
+    // before its children look it up.
+    sqlx::query(
+        "WITH src AS (
+             SELECT w.id, w.parent_id, w.name, w.kind, w.content, w.full_path, w.size_bytes,
+                    w.content_hash, nextval(pg_get_serial_sequence('workspace_items', 'id')) AS new_id
+             FROM workspace_items w WHERE w.session_id = $1)
+         INSERT INTO workspace_items (id, session_id, session_uuid, parent_id, name, kind, content,
+             full_path, size_bytes, content_hash, changed_by, change_source)
+         SELECT s.new_id, $2, $3, p.new_id, s.name, s.kind, s.content, s.full_path, s.size_bytes,
+                s.content_hash, $4, $5
+         FROM src s LEFT JOIN src p ON p.id = s.parent_id",
+    )
+    .bind(from)
+    .bind(sid)
+    .bind(uuid)
+    .bind(by)
+    .bind(source)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

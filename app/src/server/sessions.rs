@@ -1,8 +1,8 @@
 //! Sessions' rows: made, listed for a user with their role, renamed, deleted.
 //! Callers hold a grant (or a login, for a user's own list and new sessions).
 
-use super::{access, files};
-use crate::wire::history::Source;
+use super::access;
+use super::templates::{self, Origin};
 use crate::wire::sessions::{CodeSession, Language};
 use crate::AppError;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 /// A session as user `$1` sees it: joined through the access model's roles.
 const SELECT: &str = "SELECT s.uuid, s.name, s.language, s.created_at, s.last_accessed_at,
-        r.role, o.username AS owner
+        r.role, o.username AS owner, s.is_template,
+        (SELECT count(*) FROM code_sessions f WHERE f.forked_from = s.id) AS forks
     FROM code_sessions s
     JOIN session_roles r ON r.session_id = s.id AND r.user_id = $1
     JOIN users o ON o.id = s.user_id";
@@ -33,6 +34,16 @@ pub async fn get(pool: &PgPool, id: i64, user: i64) -> Result<CodeSession, AppEr
         .fetch_optional(pool)
         .await?
         .ok_or_else(access::no_such_session)
+}
+
+/// How many sessions were forked from session `id`.
+pub async fn forks(pool: &PgPool, id: i64) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM code_sessions WHERE forked_from = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 /// Marks the session as the most recently used.
@@ -68,33 +79,54 @@ pub async fn delete(pool: &PgPool, id: i64, uuid: Uuid) -> Result<(), AppError> 
     Ok(())
 }
 
-/// A new session owned by `owner`, with its language's starter file.
+/// A new session owned by `owner`, filled from `origin`.
 pub async fn create(
     tx: &mut Transaction<'_, Postgres>,
     owner: i64,
     name: &str,
     language: Language,
+    origin: &Origin,
 ) -> Result<CodeSession, AppError> {
     let uuid = Uuid::new_v4();
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO code_sessions (uuid, user_id, name, language) VALUES ($1, $2, $3, $4)
-         RETURNING id",
+        "INSERT INTO code_sessions (uuid, user_id, name, language, forked_from)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(uuid)
     .bind(owner)
     .bind(name)
     .bind(language)
+    .bind(origin.forked_from())
     .fetch_one(&mut **tx)
     .await?;
-    let (file, content) = language.starter();
-    let w = files::Writer {
-        by: Some(owner),
-        source: Source::Template,
-    };
-    files::insert_file(tx, id, uuid, None, file, content, w, None).await?;
+    templates::fill(tx, origin, id, uuid, language, owner).await?;
     Ok(sqlx::query_as(&format!("{SELECT} WHERE s.id = $2"))
         .bind(owner)
         .bind(id)
         .fetch_one(&mut **tx)
         .await?)
+}
+
+/// A copy of session `from` (its current files) owned by `owner`.
+pub async fn fork(
+    pool: &PgPool,
+    owner: i64,
+    from: i64,
+    name: &str,
+    language: Language,
+) -> Result<CodeSession, AppError> {
+    let mut tx = pool.begin().await?;
+    let forked = create(&mut tx, owner, name, language, &Origin::Fork(from)).await?;
+    tx.commit().await?;
+    Ok(forked)
+}
+
+/// Marks the session as a template of its owner's, or unmarks it.
+pub async fn set_template(pool: &PgPool, id: i64, is_template: bool) -> Result<(), AppError> {
+    sqlx::query("UPDATE code_sessions SET is_template = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(is_template)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

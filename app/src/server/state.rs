@@ -26,6 +26,8 @@ pub struct Settings {
     pub max_workspace_bytes: usize,
     /// Mark login cookies `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
+    /// Longest a public link may live.
+    pub max_link_secs: i64,
 }
 
 /// A change the API made to a session's files, once committed.

@@ -42,7 +42,7 @@ pub fn SignIn() -> impl IntoView {
                 <p class="error" role="alert">{move || error.get()}</p>
                 <button class="button primary" type="submit" disabled=move || form.disabled()>"Sign in"</button>
             </form>
-            <p>"No account? " <a href="/register">"Register"</a> " or "
+            <p>"No account? " <a href="/register" id="register-link">"Register"</a> " or "
                 <button class="link-button" id="guest" on:click=move |_| start_as_guest(error)>"try without an account"</button>"."
             </p>
         </div>
@@ -100,6 +100,8 @@ struct AuthForm {
     error: RwSignal<Option<String>>,
     user: super::UserResource,
     navigate: StoredValue<Navigate, LocalStorage>,
+    /// Where to go on success: the page that sent the user here (`?next=`).
+    next: StoredValue<String>,
 }
 
 impl AuthForm {
@@ -110,6 +112,12 @@ impl AuthForm {
             error: RwSignal::new(None),
             user: use_user(),
             navigate: StoredValue::new_local(Box::new(use_navigate())),
+            next: StoredValue::new(local_path(
+                leptos_router::hooks::use_query_map()
+                    .get_untracked()
+                    .get("next")
+                    .as_deref(),
+            )),
         }
     }
 
@@ -126,12 +134,38 @@ impl AuthForm {
             match r {
                 Ok(_) => {
                     self.user.refetch();
-                    self.navigate.with_value(|go| go("/", Default::default()));
+                    let next = self.next.get_value();
+                    self.navigate.with_value(|go| go(&next, Default::default()));
                 }
                 Err(e) => self.error.set(Some(describe(e))),
             }
         });
     }
+}
+
+/// `next` when it is a path of this site, else the home page: a link from
+/// elsewhere cannot send a signed-in user off the site.
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// The sign-in page, coming back to `here` after.
+pub fn sign_in_href(here: &str) -> String {
+    format!("/login?next={}", percent_encode(here))
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn describe(e: AppError) -> String {

@@ -49,6 +49,7 @@ pub fn IdeLayout(
                 {use_context::<Ws>().map(|_| view! {
                     <super::review_submit::SubmitButton />
                     <super::share::ShareButton />
+                    <super::share::ForkButton />
                 }.into_any())}
                 {terms.map(|t| view! {
                     <button class="link-button" id="toggle-panel" title="Show or hide the terminal (Ctrl+`)"

@@ -6,6 +6,7 @@ mod dialog;
 mod editor;
 mod history;
 mod layout;
+mod links;
 mod live;
 #[cfg(feature = "hydrate")]
 mod local_store;
@@ -16,6 +17,7 @@ mod output;
 mod pages;
 mod panel;
 mod profile;
+mod public_page;
 mod quick_open;
 mod review_page;
 mod review_submit;
@@ -95,6 +97,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/register") view=account::Register />
                 <Route path=path!("/profile") view=profile::Profile ssr=SsrMode::Async />
                 <Route path=path!("/s/:uuid") view=pages::SessionPage ssr=SsrMode::Async />
+                <Route path=path!("/p/:token") view=public_page::PublicPage ssr=SsrMode::Async />
                 <Route path=path!("/reviews") view=reviews::ReviewsPage ssr=SsrMode::Async />
                 <Route path=path!("/reviews/:id") view=review_page::ReviewPage ssr=SsrMode::Async />
             </Routes>

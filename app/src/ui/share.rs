@@ -30,6 +30,29 @@ pub fn ShareButton() -> impl IntoView {
     }
 }
 
+/// The top bar's Fork button: a copy of the session's current files, as a new
+/// session of one's own.
+#[component]
+pub fn ForkButton() -> impl IntoView {
+    let ws = use_ws();
+    let navigate = leptos_router::hooks::use_navigate();
+    let fork = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match crate::api::sessions::fork_session(Some(ws.session), None, None).await {
+                Ok(s) => navigate(&format!("/s/{}", s.uuid), Default::default()),
+                Err(e) => ws.fail(e),
+            }
+        });
+    };
+    view! {
+        <button class="link-button" id="fork-session" title="Copy this session's files into a new session of yours"
+            on:click=fork>
+            "Fork"
+        </button>
+    }
+}
+
 #[component]
 fn ShareDialog(close: Callback<()>) -> impl IntoView {
     let ws = use_ws();
@@ -142,6 +165,9 @@ fn ShareDialog(close: Callback<()>) -> impl IntoView {
                 </Show>
                 <p class="error" role="alert">{move || error.get()}</p>
                 <ul class="share-list" aria-label="People with access">{rows}</ul>
+                <Show when=manage>
+                    <super::links::PublicLinks />
+                </Show>
                 <div class="modal-actions">
                     <button class="button" on:click=move |_| close.run(())>"Done"</button>
                 </div>

@@ -30,6 +30,8 @@ pub enum Source {
     Upload,
     /// A collaborative document written back.
     Collab,
+    /// Copied when the session was forked.
+    Fork,
 }
 
 impl Source {
@@ -45,6 +47,7 @@ impl Source {
             Self::Suggestion => "review suggestion",
             Self::Upload => "upload",
             Self::Collab => "co-editing",
+            Self::Fork => "fork",
         }
     }
 }

@@ -37,6 +37,7 @@ pub mod auth;
 pub mod events;
 pub mod files;
 pub mod history;
+pub mod links;
 pub mod reviews;
 pub mod runs;
 pub mod search;

@@ -97,6 +97,23 @@ pub struct CodeSession {
     pub role: Role,
     /// The owner's username.
     pub owner: String,
+    /// Offered as a template when its owner creates a session.
+    pub is_template: bool,
+    /// How many sessions were forked from it.
+    pub forks: i64,
+}
+
+/// A starting point for a new session: a starter project (`id` is its slug) or
+/// one of the user's own sessions marked as a template (`id` is its uuid).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Template {
+    pub id: String,
+    pub name: String,
+    pub language: Language,
+    pub description: String,
+    /// One of the caller's sessions rather than a starter project.
+    pub mine: bool,
 }
 
 /// A session name: trimmed, 1 to 100 characters, no control characters.

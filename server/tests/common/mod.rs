@@ -87,6 +87,7 @@ pub fn router_with(pool: PgPool, services: Services) -> Router {
             max_file_bytes: MAX_FILE_BYTES,
             max_workspace_bytes: 256 * 1024,
             secure_cookies: false,
+            max_link_secs: 365 * 86_400,
         },
         hooks: services.sandboxes.clone(),
         runs: Arc::new(server::runs::Hooks(services.runs.clone())),
