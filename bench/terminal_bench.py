@@ -144,7 +144,7 @@ async def sign_up(http, base):
     body = {"username": name, "email": f"{name}@example.com", "password": "correct horse"}
     async with http.post(f"{base}/api/auth/register", json=body) as r:
         assert r.status == 200, await r.text()
-        return r.headers["Set-Cookie"].split(";")[0]
+        return "webide_session=" + r.cookies["webide_session"].value
 
 
 async def new_session(http, base, cookie):

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod commands;
 pub mod config;
 pub mod database;
+pub mod download;
 pub mod embedded_pg;
 pub mod error;
 pub mod news;

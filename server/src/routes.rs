@@ -28,6 +28,7 @@ pub fn session_routes() -> Vec<(&'static str, MethodRouter<Services>)> {
         ("/events/{session}", get(ws::events)),
         ("/events/review/{review}", get(ws::review_events)),
         ("/events/run/{run}", get(crate::runs::stream::events)),
+        ("/download/{session}", get(crate::download::zip)),
     ]
 }
 

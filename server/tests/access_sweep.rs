@@ -32,12 +32,17 @@ const PUBLIC: [&str; 6] = [
 ];
 /// Functions about the caller's own account or sessions: they take no session
 /// of anyone else's. Every other function takes one and is held to 401/404/403.
-const OWN: [&str; 5] = [
+const OWN: [&str; 10] = [
     "/api/sessions/list",
     "/api/sessions/create",
     "/api/templates/list",
     "/api/reviews/list",
     "/api/users/set_reviewer_level",
+    "/api/settings/get",
+    "/api/settings/set",
+    "/api/account/change_password",
+    "/api/account/change_email",
+    "/api/account/delete",
 ];
 /// Functions that take a public link's token instead of a login.
 const LINKED: [&str; 2] = ["/api/public/tree", "/api/public/read"];
@@ -50,7 +55,8 @@ const SECRET_TEXT: &str = "SALARY_TABLE_4d1e";
 async fn snapshot(pool: &PgPool, session: &str) -> Value {
     sqlx::query_scalar(
         "SELECT json_build_object(
-            'session', (SELECT json_build_array(name, language, user_id) FROM code_sessions WHERE uuid = $1::uuid),
+            'session', (SELECT json_build_array(name, language, user_id, description, tags)
+                        FROM code_sessions WHERE uuid = $1::uuid),
             'files', (SELECT json_agg(json_build_array(full_path, kind, content_hash, version) ORDER BY full_path)
                       FROM workspace_items WHERE session_uuid = $1::uuid),
             'sharing', (SELECT json_agg(json_build_array(c.user_id, c.role) ORDER BY c.user_id)
@@ -205,6 +211,8 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         "note": "n", "resolved": true, "revision": 1, "body": "b", "level": 0, "line": 1,
         "command": "echo overwritten > main.py", "data": "x", "eof": true,
         "template": s, "is_template": true, "expires_in_secs": 60,
+        "settings": {"theme": "light"}, "current_password": "not the password",
+        "new_password": "another password", "confirm": "alice", "tags": ["leaked"],
     });
     // The runs' functions take a run's id where the reviews' take a request's.
     let mut run_args = args.clone();
@@ -420,6 +428,8 @@ async fn the_registry_holds_every_domain(pool: PgPool) {
         "links",
         "public",
         "templates",
+        "settings",
+        "account",
     ] {
         assert!(
             paths

@@ -514,3 +514,83 @@ fn link_tokens_stay_out_of_the_logs() {
     assert_eq!(server::routes::logged_path("/p/abcdef"), "/p/…");
     assert_eq!(server::routes::logged_path("/s/abc"), "/s/abc");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_session_list_is_searched_filtered_and_sorted(pool: PgPool) {
+    let dir = tempdir::Dir::new("list");
+    let app = app(&pool, &dir.0);
+    let mut alice = Client::register(&app, "alice").await;
+    let mut bob = Client::register(&app, "bob").await;
+    let make = |c: &mut Client, name: &'static str, language: &'static str| {
+        let mut c = c.clone();
+        async move {
+            c.ok(
+                "/api/sessions/create",
+                json!({"name": name, "language": language}),
+            )
+            .await["uuid"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let parser = make(&mut alice, "Parser", "rust").await;
+    let _web = make(&mut alice, "website", "javascript").await;
+    let notes = make(&mut bob, "Notes 100%", "python").await;
+    bob.share(&notes, "alice", "viewer").await;
+    let d = alice
+        .ok(
+            "/api/sessions/describe",
+            json!({"session": parser, "description": "A parser for TOML", "tags": ["Rust", "#cli", "rust"]}),
+        )
+        .await;
+    assert_eq!(d["tags"], json!(["rust", "cli"]));
+    assert_eq!(d["description"], "A parser for TOML");
+    alice
+        .fails(
+            "/api/sessions/describe",
+            json!({"session": notes, "description": "", "tags": []}),
+            403,
+        )
+        .await;
+    alice
+        .fails(
+            "/api/sessions/describe",
+            json!({"session": parser, "description": "", "tags": ["no spaces"]}),
+            422,
+        )
+        .await;
+
+    let names = |v: Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let list = |filter: Value| {
+        let mut c = alice.clone();
+        async move { names(c.ok("/api/sessions/list", filter).await) }
+    };
+    assert_eq!(list(json!({"query": "toml"})).await, ["Parser"]);
+    assert_eq!(list(json!({"query": "CLI"})).await, ["Parser"]);
+    // Wildcards are plain characters.
+    assert_eq!(list(json!({"query": "100%"})).await, ["Notes 100%"]);
+    assert!(list(json!({"query": "_"})).await.is_empty());
+    assert_eq!(list(json!({"language": "javascript"})).await, ["website"]);
+    assert_eq!(list(json!({"tag": "#Rust"})).await, ["Parser"]);
+    assert_eq!(list(json!({"scope": "shared"})).await, ["Notes 100%"]);
+    assert_eq!(
+        list(json!({"scope": "owned", "sort": "name"})).await,
+        ["Parser", "website"]
+    );
+    assert_eq!(
+        list(json!({"sort": "created"})).await,
+        ["Notes 100%", "website", "Parser"]
+    );
+    // No filter: everything, most recently used first.
+    assert_eq!(
+        names(alice.ok("/api/sessions/list", json!({})).await).len(),
+        3
+    );
+}

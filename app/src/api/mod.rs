@@ -3,6 +3,7 @@
 //! from `server::access` before anything else, and leaves the work to the
 //! domain's module in `server`.
 
+pub mod account;
 pub mod auth;
 pub mod checkpoints;
 pub mod files;

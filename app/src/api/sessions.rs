@@ -2,7 +2,7 @@
 //! `/s/{uuid}`. A session the caller has no role on answers 404, exactly like
 //! one that does not exist.
 
-use crate::wire::sessions::{CodeSession, Language, Template};
+use crate::wire::sessions::{CodeSession, Language, Scope, Sort, Template};
 use crate::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -11,14 +11,45 @@ use uuid::Uuid;
 #[cfg(feature = "ssr")]
 use crate::{
     server::{access, sessions as data, templates},
-    wire::{access::Capability, sessions::validate_name},
+    wire::{
+        access::Capability,
+        sessions::{validate_name, SessionFilter},
+    },
 };
 
-/// The sessions the caller owns or that are shared with them, most recently used first.
+/// The sessions the caller owns or that are shared with them, most recently used
+/// first; each argument, when given, narrows or orders the list (words in the
+/// name, description or tags; a language; a tag; owned or shared; the order).
 #[server(prefix = "/api", endpoint = "sessions/list", input = Json)]
-pub async fn list_sessions() -> Result<Vec<CodeSession>, AppError> {
+pub async fn list_sessions(
+    query: Option<String>,
+    language: Option<Language>,
+    tag: Option<String>,
+    scope: Option<Scope>,
+    sort: Option<Sort>,
+) -> Result<Vec<CodeSession>, AppError> {
     let (state, me) = access::caller().await?;
-    data::list(&state.pool, me.id).await
+    let filter = SessionFilter {
+        query: query.unwrap_or_default(),
+        language,
+        tag,
+        scope,
+        sort,
+    };
+    data::list(&state.pool, me.id, &filter).await
+}
+
+/// Sets a session's description and tags (owner and admins).
+#[server(prefix = "/api", endpoint = "sessions/describe", input = Json)]
+pub async fn describe_session(
+    session: Uuid,
+    description: String,
+    tags: Vec<String>,
+) -> Result<CodeSession, AppError> {
+    let (state, g) = access::session(session, Capability::Manage).await?;
+    let (description, tags) = crate::wire::sessions::validate_details(&description, &tags)?;
+    data::describe(&state.pool, g.session_id, &description, &tags).await?;
+    data::get(&state.pool, g.session_id, g.login.id).await
 }
 
 /// Creates a session of the caller's: from `template` (a starter's id, or one

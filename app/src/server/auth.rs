@@ -120,6 +120,7 @@ pub async fn logout() -> Result<(), AppError> {
         tx.commit().await?;
     }
     login::set_cookie(&state, "", 0);
+    super::settings::send(&state, None);
     Ok(())
 }
 
@@ -193,7 +194,7 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
 
 /// Unknown users (no hash) cost a verification too, against a hash of a random
 /// password, so timing does not tell who has an account.
-async fn verify_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
+pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
     static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let mut pw = [0u8; 16];
         OsRng.fill_bytes(&mut pw);

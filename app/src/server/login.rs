@@ -51,13 +51,18 @@ pub fn cookie_token() -> Option<String> {
 
 /// The login token in a request's headers.
 pub fn token_in(headers: &http::HeaderMap) -> Option<String> {
+    cookie_in(headers, COOKIE)
+}
+
+/// The value of cookie `name` in a request's headers, unless empty.
+pub fn cookie_in(headers: &http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
         .filter(|v| !v.is_empty())
 }
@@ -92,10 +97,17 @@ pub async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError>
     .execute(&state.pool)
     .await?;
     set_cookie(state, &token, SESSION_DAYS * 86_400);
+    let settings = super::settings::get(&state.pool, user_id).await?;
+    super::settings::send(state, Some(&settings));
     Ok(())
 }
 
 pub fn set_cookie(state: &AppState, token: &str, max_age: i64) {
+    send_cookie(state, COOKIE, token, max_age, true);
+}
+
+/// Sends cookie `name` with the response being made (`max_age` 0 deletes it).
+pub fn send_cookie(state: &AppState, name: &str, value: &str, max_age: i64, http_only: bool) {
     let Some(res) = use_context::<ResponseOptions>() else {
         return;
     };
@@ -104,8 +116,9 @@ pub fn set_cookie(state: &AppState, token: &str, max_age: i64) {
     } else {
         ""
     };
+    let http_only = if http_only { "; HttpOnly" } else { "" };
     let cookie =
-        format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+        format!("{name}={value}; Path=/{http_only}; SameSite=Lax; Max-Age={max_age}{secure}");
     if let Ok(v) = http::HeaderValue::from_str(&cookie) {
         res.append_header(http::header::SET_COOKIE, v);
     }

@@ -4,6 +4,7 @@
 //! domain's internals.
 
 pub mod access;
+pub mod account;
 pub mod anchors;
 pub mod auth;
 pub mod blobs;
@@ -20,6 +21,7 @@ pub mod reviews;
 pub mod runs;
 pub mod search;
 pub mod sessions;
+pub mod settings;
 pub mod sharing;
 pub mod state;
 pub mod templates;

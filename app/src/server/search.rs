@@ -233,7 +233,8 @@ fn needles(pattern: &str) -> Vec<String> {
     best
 }
 
-fn like_escape(s: &str) -> String {
+/// `s` matched literally by LIKE.
+pub fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")

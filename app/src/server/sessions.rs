@@ -3,27 +3,71 @@
 
 use super::access;
 use super::templates::{self, Origin};
-use crate::wire::sessions::{CodeSession, Language};
+use crate::wire::sessions::{CodeSession, Language, Scope, SessionFilter, Sort};
 use crate::AppError;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 /// A session as user `$1` sees it: joined through the access model's roles.
 const SELECT: &str = "SELECT s.uuid, s.name, s.language, s.created_at, s.last_accessed_at,
-        r.role, o.username AS owner, s.is_template,
+        r.role, o.username AS owner, s.is_template, s.description, s.tags,
         (SELECT count(*) FROM code_sessions f WHERE f.forked_from = s.id) AS forks
     FROM code_sessions s
     JOIN session_roles r ON r.session_id = s.id AND r.user_id = $1
     JOIN users o ON o.id = s.user_id";
 
-/// Every session `user` has a role on, most recently used first.
-pub async fn list(pool: &PgPool, user: i64) -> Result<Vec<CodeSession>, AppError> {
+/// The sessions `user` has a role on that `filter` keeps, in its order (most
+/// recently used first by default).
+pub async fn list(
+    pool: &PgPool,
+    user: i64,
+    filter: &SessionFilter,
+) -> Result<Vec<CodeSession>, AppError> {
+    let order = match filter.sort.unwrap_or(Sort::Recent) {
+        Sort::Recent => "s.last_accessed_at DESC, s.id DESC",
+        Sort::Name => "lower(s.name), s.id",
+        Sort::Created => "s.created_at DESC, s.id DESC",
+    };
+    let pattern = format!("%{}%", super::search::like_escape(filter.query.trim()));
     Ok(sqlx::query_as(&format!(
-        "{SELECT} ORDER BY s.last_accessed_at DESC, s.id DESC"
+        "{SELECT}
+         WHERE ($2 = '%%' OR s.name ILIKE $2 OR s.description ILIKE $2
+                OR EXISTS (SELECT 1 FROM unnest(s.tags) t WHERE t ILIKE $2))
+           AND ($3::text IS NULL OR s.language = $3)
+           AND ($4::text IS NULL OR $4 = ANY (s.tags))
+           AND ($5 = 'all' OR ($5 = 'owned') = (r.role = 'owner'))
+         ORDER BY {order}"
     ))
     .bind(user)
+    .bind(pattern)
+    .bind(filter.language)
+    .bind(
+        filter
+            .tag
+            .as_deref()
+            .map(|t| t.trim().trim_start_matches('#').to_lowercase()),
+    )
+    .bind(filter.scope.unwrap_or(Scope::All).id())
     .fetch_all(pool)
     .await?)
+}
+
+/// Sets the session's description and tags (checked already).
+pub async fn describe(
+    pool: &PgPool,
+    id: i64,
+    description: &str,
+    tags: &[String],
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE code_sessions SET description = $2, tags = $3, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(description)
+    .bind(tags)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// Session `id` as `user` sees it.

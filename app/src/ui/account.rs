@@ -157,7 +157,8 @@ pub fn sign_in_href(here: &str) -> String {
     format!("/login?next={}", percent_encode(here))
 }
 
-fn percent_encode(s: &str) -> String {
+/// `s` for a URL's query: what is not plain stays as %XX.
+pub fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {

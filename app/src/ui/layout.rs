@@ -104,6 +104,7 @@ pub fn AccountMenu() -> impl IntoView {
                 {move || user.get().map(|u| match u.ok().flatten() {
                     Some(u) => view! {
                         {(!u.is_guest).then(|| view! { <a href="/reviews" id="reviews-link">"Reviews"</a> })}
+                        <a href="/settings" id="settings-link" title="Settings">"Settings"</a>
                         <a class="user" id="current-user" href="/profile" title="Profile">
                             {if u.is_guest { format!("{} (guest)", u.username) } else { u.username }}
                         </a>

@@ -74,7 +74,7 @@ pub fn PublicLinks() -> impl IntoView {
                 <p class="link-made">
                     "Copy it now, it is shown only once: "
                     <input id="link-url" readonly value=m.url.clone() on:focus=move |ev| {
-                        let _ = event_target::<web_sys::HtmlInputElement>(&ev).select();
+                        event_target::<web_sys::HtmlInputElement>(&ev).select();
                     } />
                 </p>
             })}

@@ -24,6 +24,7 @@ mod review_submit;
 mod reviews;
 mod search;
 mod session_list;
+mod settings;
 mod share;
 mod side;
 mod terminal;
@@ -42,11 +43,16 @@ use leptos_router::{
     path, SsrMode,
 };
 
-/// The HTML document the server renders around the app.
+/// The HTML document the server renders around the app, in the user's theme
+/// and with their settings (from the settings cookie) from the first byte.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let prefs = crate::server::settings::from_request().unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    let prefs = crate::wire::settings::Settings::default();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-theme=prefs.theme.id() data-prefs=prefs.to_compact()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -84,6 +90,7 @@ pub fn App() -> impl IntoView {
     let user: UserResource = Resource::new(|| (), |_| me());
     provide_context(user);
     dialog::Dialogs::provide();
+    settings::Prefs::provide();
     offline::Connection::provide();
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{BUNDLE_NAME}.css") />
@@ -96,6 +103,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=account::SignIn />
                 <Route path=path!("/register") view=account::Register />
                 <Route path=path!("/profile") view=profile::Profile ssr=SsrMode::Async />
+                <Route path=path!("/settings") view=settings::SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/s/:uuid") view=pages::SessionPage ssr=SsrMode::Async />
                 <Route path=path!("/p/:token") view=public_page::PublicPage ssr=SsrMode::Async />
                 <Route path=path!("/reviews") view=reviews::ReviewsPage ssr=SsrMode::Async />

@@ -72,6 +72,10 @@ extern "C" {
 
     #[wasm_bindgen(js_name = revealLine)]
     pub fn reveal_line(editor: &JsValue, line: u32);
+
+    /// Applies the page's settings (`<html data-prefs>`) to the open editors.
+    #[wasm_bindgen(js_name = applyPrefs)]
+    pub fn apply_prefs();
 }
 
 /// Loads Monaco once per page; later calls return at once.

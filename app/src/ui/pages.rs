@@ -21,7 +21,11 @@ use uuid::Uuid;
 pub fn Home() -> impl IntoView {
     let user = use_user();
     // Created here rather than in the list, so the server waits for it too.
-    let list = Resource::new(|| (), |_| sessions::list_sessions());
+    let filter = RwSignal::new(crate::wire::sessions::SessionFilter::default());
+    let list = Resource::new(
+        move || filter.get(),
+        |f| sessions::list_sessions(Some(f.query), f.language, f.tag, f.scope, f.sort),
+    );
     let error = RwSignal::new(None::<String>);
     view! {
         <IdeLayout
@@ -30,7 +34,7 @@ pub fn Home() -> impl IntoView {
             editor=move || view! {
                 <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
                     {move || user.get().map(|u| match u.ok().flatten() {
-                        Some(_) => view! { <SessionList list /> }.into_any(),
+                        Some(_) => view! { <SessionList list filter /> }.into_any(),
                         None => view! {
                             <div class="welcome">
                                 <h1>"WebIDE"</h1>

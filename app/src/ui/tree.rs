@@ -85,6 +85,8 @@ pub fn FileTree() -> impl IntoView {
                 </Show>
                 <button class="icon-button" title="Refresh" aria-label="Refresh"
                     on:click=move |_| ws.refresh()>"⟳"</button>
+                <a class="icon-button" id="download-zip" href=format!("/download/{}", ws.session) download
+                    title="Download the session as a zip" aria-label="Download the session as a zip">"⤓"</a>
             </div>
             <div
                 class="tree"
@@ -330,10 +332,24 @@ fn ContextMenu(menu: Menu, close: impl Fn() + Copy + Send + Sync + 'static) -> i
     ];
     let target_items = target.map(|t| {
         let (a, b) = (t.path.clone(), t.path.clone());
-        vec![
+        let mut items = vec![
             entry("Rename…", Box::new(move || ws.ask_rename(a.clone()))),
             entry("Delete", Box::new(move || ws.ask_delete(b.clone()))),
-        ]
+        ];
+        if t.kind == ItemKind::Folder {
+            let url = format!(
+                "/download/{}?path={}",
+                ws.session,
+                super::account::percent_encode(&t.path)
+            );
+            items.push(entry(
+                "Download as zip",
+                Box::new(move || {
+                    let _ = window().location().set_href(&url);
+                }),
+            ));
+        }
+        items
     });
     view! {
         <div

@@ -35,6 +35,10 @@ extern "C" {
 
     #[wasm_bindgen(js_name = disposeTerminal)]
     pub fn dispose(term: &JsValue);
+
+    /// Applies the page's settings (`<html data-prefs>`) to the open terminals.
+    #[wasm_bindgen(js_name = applyPrefs)]
+    pub fn apply_prefs();
 }
 
 /// Loads xterm.js once per page; later calls return at once.

@@ -42,5 +42,6 @@ pub mod reviews;
 pub mod runs;
 pub mod search;
 pub mod sessions;
+pub mod settings;
 pub mod sharing;
 pub mod terminal;

@@ -101,6 +101,82 @@ pub struct CodeSession {
     pub is_template: bool,
     /// How many sessions were forked from it.
     pub forks: i64,
+    pub description: String,
+    pub tags: Vec<String>,
+}
+
+text_enum!(
+    /// Which of the caller's sessions a list shows.
+    Scope {
+        All = "all",
+        Owned = "owned",
+        Shared = "shared",
+    }
+);
+
+text_enum!(
+    /// The order of a list of sessions.
+    Sort {
+        Recent = "recent",
+        Name = "name",
+        Created = "created",
+    }
+);
+
+/// What the session list searches for and how it orders it; every part optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionFilter {
+    /// Words in the name, the description or a tag (any case).
+    pub query: String,
+    pub language: Option<Language>,
+    pub tag: Option<String>,
+    pub scope: Option<Scope>,
+    pub sort: Option<Sort>,
+}
+
+pub const MAX_DESCRIPTION: usize = 2000;
+pub const MAX_TAGS: usize = 20;
+
+/// A description (at most 2,000 characters) and tags (at most 20, each 1 to 32
+/// letters, digits, `-`, `_` or `.`, kept lower case, without repeats).
+pub fn validate_details(
+    description: &str,
+    tags: &[String],
+) -> Result<(String, Vec<String>), AppError> {
+    let description = description.trim();
+    if description.chars().count() > MAX_DESCRIPTION {
+        return Err(AppError::invalid(
+            "a description has at most 2,000 characters",
+        ));
+    }
+    let mut clean: Vec<String> = Vec::new();
+    for t in tags {
+        let t = t.trim().trim_start_matches('#').to_lowercase();
+        if t.is_empty() {
+            continue;
+        }
+        if t.chars().count() > 32 || !t.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)) {
+            return Err(AppError::invalid(format!(
+                "a tag has 1 to 32 letters, digits, '-', '_' or '.': not '{t}'"
+            )));
+        }
+        if !clean.contains(&t) {
+            clean.push(t);
+        }
+    }
+    if clean.len() > MAX_TAGS {
+        return Err(AppError::invalid("a session has at most 20 tags"));
+    }
+    Ok((description.to_string(), clean))
+}
+
+/// Tags as typed in one field: separated by commas or spaces.
+pub fn split_tags(text: &str) -> Vec<String> {
+    text.split([',', ' '])
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| t.trim().to_string())
+        .collect()
 }
 
 /// A starting point for a new session: a starter project (`id` is its slug) or
@@ -125,4 +201,21 @@ pub fn validate_name(name: &str) -> Result<String, AppError> {
         ));
     }
     Ok(name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_cleaned_and_checked() {
+        let (d, t) = validate_details("  notes ", &split_tags("Rust, #cli  rust,web")).unwrap();
+        assert_eq!(d, "notes");
+        assert_eq!(t, ["rust", "cli", "web"]);
+        assert!(validate_details("", &["a b".into()]).is_err());
+        assert!(validate_details("", &["x".repeat(33)]).is_err());
+        let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+        assert!(validate_details("", &many).is_err());
+        assert!(validate_details(&"d".repeat(2001), &[]).is_err());
+    }
 }

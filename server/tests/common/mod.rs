@@ -115,6 +115,7 @@ pub async fn serve(app: Router) -> std::net::SocketAddr {
 pub struct Reply {
     pub status: StatusCode,
     pub body: String,
+    pub headers: axum::http::HeaderMap,
 }
 
 impl Reply {
@@ -126,10 +127,12 @@ impl Reply {
 pub async fn send(app: &Router, req: Request<Body>) -> Reply {
     let res = app.clone().oneshot(req).await.expect("router answers");
     let status = res.status();
+    let headers = res.headers().clone();
     let bytes = res.into_body().collect().await.expect("body").to_bytes();
     Reply {
         status,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        headers,
     }
 }
 
@@ -167,15 +170,24 @@ impl Client {
         req.extensions_mut()
             .insert(axum::extract::ConnectInfo(self.address));
         let res = self.app.clone().oneshot(req).await.expect("router answers");
-        if let Some(set) = res.headers().get("set-cookie") {
-            let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
+        // The login cookie; others (the settings') are not the client's to keep.
+        let login = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("webide_session="));
+        if let Some(set) = login {
+            let pair = set.split(';').next().unwrap().to_string();
             self.cookie = (!pair.ends_with('=')).then_some(pair);
         }
         let status = res.status();
+        let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.expect("body").to_bytes();
         Reply {
             status,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            headers,
         }
     }
 

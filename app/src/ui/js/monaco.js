@@ -22,20 +22,72 @@ export function loadMonaco() {
 
 const views = new Map();
 
+// The user's settings, as the server rendered them on the page (<html data-prefs>)
+// and as the settings page changes them.
+function prefs() {
+  try {
+    return JSON.parse(document.documentElement.dataset.prefs || "{}");
+  } catch {
+    return {};
+  }
+}
+
+const THEMES = { dark: "vs-dark", light: "vs", high_contrast: "hc-black" };
+
+function themeOf(p) {
+  return THEMES[p.theme] || "vs-dark";
+}
+
+function editorOptions(p) {
+  return {
+    fontSize: p.editor_font_size || 13,
+    wordWrap: p.word_wrap ? "on" : "off",
+    minimap: { enabled: !!p.minimap },
+  };
+}
+
+function modelOptions(p) {
+  return { tabSize: p.tab_size || 4, insertSpaces: true };
+}
+
+// Every editor made here, so new settings reach the open ones at once.
+const editors = new Set();
+
+function track(editor) {
+  editors.add(editor);
+  editor.onDidDispose(() => editors.delete(editor));
+  return editor;
+}
+
+// Applies the page's current settings to every open editor and file.
+export function applyPrefs() {
+  if (!window.monaco) return;
+  const p = prefs();
+  window.monaco.editor.setTheme(themeOf(p));
+  for (const e of editors) e.updateOptions(editorOptions(p));
+  for (const m of window.monaco.editor.getModels()) m.updateOptions(modelOptions(p));
+}
+
 export function createEditor(element, onSave, onChange) {
-  const editor = window.monaco.editor.create(element, {
-    theme: "vs-dark",
+  const p = prefs();
+  const editor = track(window.monaco.editor.create(element, {
+    theme: themeOf(p),
     automaticLayout: true,
-    minimap: { enabled: false },
-    fontSize: 13,
+    ...editorOptions(p),
     model: null,
-  });
+  }));
   editor.addCommand(window.monaco.KeyMod.CtrlCmd | window.monaco.KeyCode.KeyS, () => onSave());
   editor.onDidChangeModelContent(() => {
     const model = editor.getModel();
     if (model) onChange(model.uri.path.slice(1));
   });
   return editor;
+}
+
+function newModel(content, language, uri) {
+  const model = window.monaco.editor.createModel(content, language, uri);
+  model.updateOptions(modelOptions(prefs()));
+  return model;
 }
 
 function uriFor(path) {
@@ -66,7 +118,7 @@ export function showFile(editor, path, content) {
   if (current) views.set(current.uri.path, editor.saveViewState());
   const uri = uriFor(path);
   let model = window.monaco.editor.getModel(uri);
-  if (!model) model = window.monaco.editor.createModel(content, languageFor(path), uri);
+  if (!model) model = newModel(content, languageFor(path), uri);
   editor.setModel(model);
   const view = views.get(uri.path);
   if (view) editor.restoreViewState(view);
@@ -99,14 +151,14 @@ export function renameFile(from, to) {
   if (!model) return;
   const text = model.getValue();
   model.dispose();
-  window.monaco.editor.createModel(text, languageFor(to), uriFor(to));
+  newModel(text, languageFor(to), uriFor(to));
 }
 
 // A read-only side-by-side view of two texts of a file: `left` (the server's
 // version, an older version) and `right` (the user's, the current one).
 export function showDiff(element, path, theirs, mine) {
   const diff = window.monaco.editor.createDiffEditor(element, {
-    theme: "vs-dark",
+    theme: themeOf(prefs()),
     readOnly: true,
     automaticLayout: true,
     renderSideBySide: true,
@@ -144,15 +196,15 @@ export function disposeEditor(editor) {
 // and shown inline under their last line (view zones). `onLine(n)` runs when a
 // line's number or glyph is clicked (to comment on it).
 export function createReviewEditor(element, onLine) {
-  const editor = window.monaco.editor.create(element, {
-    theme: "vs-dark",
+  const p = prefs();
+  const editor = track(window.monaco.editor.create(element, {
+    theme: themeOf(p),
     automaticLayout: true,
-    minimap: { enabled: false },
-    fontSize: 13,
+    ...editorOptions(p),
     readOnly: true,
     glyphMargin: true,
     model: null,
-  });
+  }));
   const T = window.monaco.editor.MouseTargetType;
   editor.onMouseDown((e) => {
     const t = e.target.type;
@@ -170,7 +222,7 @@ export function showReviewFile(editor, key, path, content, threadsJson) {
   const threads = JSON.parse(threadsJson);
   const uri = window.monaco.Uri.from({ scheme: "review", path: "/" + key });
   let model = window.monaco.editor.getModel(uri);
-  if (!model) model = window.monaco.editor.createModel(content, languageFor(path), uri);
+  if (!model) model = newModel(content, languageFor(path), uri);
   else if (model.getValue() !== content) model.setValue(content);
   if (editor.getModel() !== model) editor.setModel(model);
   const state = editor.__review;

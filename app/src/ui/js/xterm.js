@@ -24,13 +24,46 @@ export function loadXterm() {
   return loading;
 }
 
+// The user's settings, as the server rendered them on the page (<html data-prefs>)
+// and as the settings page changes them.
+function prefs() {
+  try {
+    return JSON.parse(document.documentElement.dataset.prefs || "{}");
+  } catch {
+    return {};
+  }
+}
+
+const THEMES = {
+  dark: { background: "#1e1e1e", foreground: "#d4d4d4", cursor: "#d4d4d4" },
+  light: { background: "#ffffff", foreground: "#1e1e1e", cursor: "#1e1e1e", selectionBackground: "#add6ff" },
+  high_contrast: { background: "#000000", foreground: "#ffffff", cursor: "#ffff00" },
+};
+
+function options(p) {
+  return {
+    fontSize: p.terminal_font_size || 13,
+    scrollback: p.scrollback || 5000,
+    theme: THEMES[p.theme] || THEMES.dark,
+  };
+}
+
+// Every terminal made here, so new settings reach the open ones at once.
+const terminals = new Set();
+
+export function applyPrefs() {
+  const o = options(prefs());
+  for (const term of terminals) {
+    Object.assign(term.options, o);
+    if (term.element?.offsetWidth > 0) term._webide.fit.fit();
+  }
+}
+
 export function createTerminal(element, onData, onResize) {
   const term = new window.Terminal({
     cursorBlink: true,
-    fontSize: 13,
     fontFamily: 'Menlo, Consolas, "DejaVu Sans Mono", monospace',
-    scrollback: 5000,
-    theme: { background: "#1e1e1e" },
+    ...options(prefs()),
   });
   const fit = new window.FitAddon.FitAddon();
   term.loadAddon(fit);
@@ -62,6 +95,7 @@ export function createTerminal(element, onData, onResize) {
   });
   observer.observe(element);
   term._webide = { fit, observer };
+  terminals.add(term);
   if (element.offsetWidth > 0) fit.fit();
   return term;
 }
@@ -88,5 +122,6 @@ export function focusTerminal(term) {
 
 export function disposeTerminal(term) {
   term._webide.observer.disconnect();
+  terminals.delete(term);
   term.dispose();
 }
