@@ -17,15 +17,16 @@ test("a session from the C template compiles and runs in the terminal", async ({
   await expect(row(page, "Makefile")).toBeVisible();
   await expect(row(page, "README.md")).toBeVisible();
 
-  await page.locator("#toggle-panel").click();
-  const term = page.locator(".xterm-rows").first();
-  await expect(term).toContainText("$", { timeout: 30_000 });
-  await page.locator(".xterm-helper-textarea").first().focus();
-  await page.keyboard.type("make && ./main\n");
-  await expect(term).toContainText("0 1 1 2 3 5 8 13 21 34", { timeout: 30_000 });
+  const term = page.locator(".term-view:not(.hidden)");
+  await expect(term.locator(".xterm-rows")).toContainText("$", { timeout: 30_000 });
+  await term.locator(".xterm-screen").click();
+  await page.keyboard.type("make && ./main");
+  await page.keyboard.press("Enter");
+  await expect(term.locator(".xterm-rows")).toContainText("0 1 1 2 3 5 8 13 21 34", { timeout: 30_000 });
 });
 
 test("a public link shows the files signed out; signing in, the reader forks it", async ({ browser }) => {
+  test.setTimeout(120_000);
   const owner = await user(browser, unique());
   await open(owner, "/");
   await owner.locator("#new-template").selectOption("python");
@@ -39,6 +40,7 @@ test("a public link shows the files signed out; signing in, the reader forks it"
   const url = await owner.locator("#link-url").inputValue();
   expect(url).toMatch(/\/p\/[A-Za-z0-9_-]{43}$/);
   await expect(owner.locator(".link-row")).toHaveCount(1);
+  await owner.getByRole("button", { name: "Done" }).click();
 
   // A fresh browser, signed out: the tree, the README first, another file on click.
   const reader = await (await browser.newContext()).newPage();

@@ -16,7 +16,7 @@ test("register, create a session, a folder and a file, edit, save, reload", asyn
   await register(page, name);
 
   await page.getByLabel("Session name").fill("e2e work");
-  await page.getByLabel("Language").selectOption("python");
+  await page.getByLabel("Language", { exact: true }).selectOption("python");
   await page.getByRole("button", { name: "Create session" }).click();
   await expect(page).toHaveURL(/\/s\/[0-9a-f-]{36}$/);
   await expect(row(page, "main.py")).toBeVisible();

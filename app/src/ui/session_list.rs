@@ -108,12 +108,12 @@ fn Filters(filter: RwSignal<SessionFilter>) -> impl IntoView {
             <input id="session-search" type="search" placeholder="Search name, description, tags"
                 aria-label="Search sessions"
                 on:input=set(|f, v| f.query = v) />
-            <select id="session-language" aria-label="Language"
+            <select id="session-language" aria-label="Filter by language"
                 on:change=set(|f, v| f.language = Language::from_id(&v))>
                 <option value="">"Any language"</option>
                 {Language::ALL.into_iter().map(|l| view! { <option value=l.id()>{l.label()}</option> }).collect_view()}
             </select>
-            <input id="session-tag" placeholder="Tag" aria-label="Tag" size="10"
+            <input id="session-tag" placeholder="Tag" aria-label="Filter by tag" size="10"
                 on:change=set(|f, v| f.tag = Some(v).filter(|t| !t.trim().is_empty())) />
             <select id="session-scope" aria-label="Whose"
                 on:change=set(|f, v| f.scope = Scope::parse(&v).ok())>

@@ -25,12 +25,21 @@ impl Prefs {
                     apply(&s);
                 }
             });
-            // Changes made on another device since this page's cookie was set.
-            spawn_local(async move {
-                if let Ok(s) = account::get_settings().await {
-                    if s != prefs.0.get_untracked() {
-                        prefs.0.set(s);
-                    }
+            // Changes made on another device since this page's cookie was set,
+            // asked once the page knows someone is signed in.
+            let user = use_user();
+            let asked = StoredValue::new(false);
+            Effect::new(move |_| {
+                let signed_in = user.get().and_then(|u| u.ok().flatten()).is_some();
+                if signed_in && !asked.get_value() {
+                    asked.set_value(true);
+                    spawn_local(async move {
+                        if let Ok(s) = account::get_settings().await {
+                            if s != prefs.0.get_untracked() {
+                                prefs.0.set(s);
+                            }
+                        }
+                    });
                 }
             });
         }
