@@ -61,6 +61,9 @@ pub fn app(state: AppState, services: Services) -> Router {
         .merge(live)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(RequestBodyLimitLayer::new(body_limit))
+        // Extractors have their own limit (2 MB by default): ours, so a file at the
+        // size limit can be saved.
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(body_limit, refuse_large_bodies))
         .layer(axum::middleware::from_fn(crate::same_origin::guard))
         .layer(

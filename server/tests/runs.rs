@@ -450,3 +450,38 @@ async fn the_run_configuration_is_the_sessions(pool: PgPool) {
         .await;
     assert_eq!(reset["args"], "");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn each_run_gets_a_fresh_sandbox_though_started_ahead(pool: PgPool) {
+    let (_, mut alice, s) = setup(&pool).await;
+    let probe =
+        "echo \"leak=${LEAK:-none}\"; export LEAK=1; sleep 30 & ls /proc | grep -c '^[0-9]'";
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let r = execute(&mut alice, json!({"session": s, "command": probe})).await;
+        assert_eq!(r["status"], "finished", "{r}");
+        seen.push(r["stdout"].as_str().unwrap().to_string());
+        // Its CPU time is the run's, not its sandbox's start.
+        assert!(r["cpu_ms"].as_u64().unwrap() < 1000, "{r}");
+    }
+    // Nothing of a run reaches the next: its variables, its processes (the sleep
+    // left behind ended with it), its pid namespace.
+    assert!(seen.iter().all(|o| o == &seen[0]), "{seen:?}");
+    assert!(seen[0].starts_with("leak=none\n"), "{seen:?}");
+
+    // Each run's limits are its own, lower or higher than the last one's.
+    let grab = "python3 -c 'b = bytearray(200 * 1024 * 1024); print(len(b))'";
+    let small = execute(
+        &mut alice,
+        json!({"session": s, "command": grab, "limits": {"memory_kb": 64 * 1024}}),
+    )
+    .await;
+    assert_eq!(small["status"], "memory_limit", "{small}");
+    let large = execute(
+        &mut alice,
+        json!({"session": s, "command": grab, "limits": {"memory_kb": 1536 * 1024}}),
+    )
+    .await;
+    assert_eq!(large["status"], "finished", "{large}");
+    assert_eq!(large["stdout"], "209715200\n");
+}

@@ -254,6 +254,23 @@ impl RunGroup {
             .map(|(k, d)| (*k, d.as_path()))
     }
 
+    /// Sets the group's limits (a run's, given to a group made beforehand) and
+    /// starts its peak memory from now where the kernel allows (v1).
+    pub fn limit(&self, memory_bytes: u64, processes: u64) {
+        for (kind, dir) in &self.dirs {
+            // v1 keeps memory+swap at least memory: raising needs the second
+            // file first, lowering the first; two passes do either.
+            for _ in 0..2 {
+                for (file, value) in kind.limits(memory_bytes, processes) {
+                    let _ = std::fs::write(dir.join(file), value);
+                }
+            }
+            if *kind == Kind::Memory {
+                let _ = std::fs::write(dir.join("memory.max_usage_in_bytes"), "0");
+            }
+        }
+    }
+
     /// CPU time used so far by everything in the group.
     pub fn cpu_ms(&self) -> Option<u64> {
         match self.dir(&[Kind::V2, Kind::Cpu])? {

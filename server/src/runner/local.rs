@@ -8,11 +8,13 @@
 use super::{
     cgroup::{Cgroups, RunGroup},
     confined::Confined,
+    warm::{self, Recipe, Warm},
     Ended, Entry, ExecSpec, FsOp, Process, ProcessControl, Progress, Runner, RunnerError,
     SessionRef, Shell, ShellControl, TermSize,
 };
 use async_trait::async_trait;
 use nix::sys::resource::{setrlimit, Resource};
+use std::collections::HashMap;
 use std::ffi::{CString, OsString};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -41,6 +43,14 @@ pub struct LocalRunner {
     cgroups: Cgroups,
     per_session_uid: bool,
     sandboxed: bool,
+    /// Each session's next run sandbox (see `warm`).
+    warm: Arc<Mutex<HashMap<Uuid, Slot>>>,
+}
+
+/// A session's next run sandbox: on its way (told when it is there), or waiting.
+enum Slot {
+    Starting(Arc<tokio::sync::Notify>),
+    Ready(Warm),
 }
 
 impl LocalRunner {
@@ -74,6 +84,7 @@ impl LocalRunner {
             limits,
             per_session_uid: nix::unistd::geteuid().is_root(),
             sandboxed: !unsandboxed,
+            warm: Default::default(),
         };
         if runner.sandboxed {
             runner.probe()?;
@@ -264,6 +275,126 @@ impl LocalRunner {
         move || enter(&procs, &limits, owner)
     }
 
+    /// How to start a run's sandbox for session `s` (waiting for its script), in a
+    /// control group of its own (made now; limited when a run takes it).
+    fn warm_recipe(&self, s: SessionRef) -> (Recipe, Option<RunGroup>) {
+        let group = match self.cgroups.create_run(
+            Uuid::new_v4(),
+            self.limits.memory_bytes,
+            self.limits.processes,
+        ) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                tracing::warn!(session = %s.uuid, "no control group for a run: {e}");
+                None
+            }
+        };
+        let procs: Vec<CString> = group
+            .iter()
+            .flat_map(|g| g.procs())
+            .filter_map(|p| CString::new(p.into_os_string().into_encoded_bytes()).ok())
+            .collect();
+        // The run's own rlimits are set by its script, lowering these.
+        let limits = Limits {
+            memory_bytes: nix::libc::RLIM_INFINITY,
+            cpu_secs: nix::libc::RLIM_INFINITY,
+            ..self.limits.clone()
+        };
+        let owner = self.owner(s);
+        let (argv, env) = self.command_line(s, &["/bin/bash", "-c", warm::WAITING_SHELL]);
+        let recipe = Recipe {
+            argv,
+            env,
+            cwd: self.workspace(s.uuid),
+            enter: Box::new(move || enter(&procs, &limits, owner)),
+        };
+        (recipe, group)
+    }
+
+    /// Starts the session's next run sandbox in the background, unless one is
+    /// there or on its way; one the session stopped meanwhile is ended.
+    fn keep_warm(&self, s: SessionRef) {
+        {
+            let mut warm = self.warm.lock().expect("lock");
+            if warm.contains_key(&s.uuid) {
+                return;
+            }
+            warm.insert(s.uuid, Slot::Starting(Default::default()));
+        }
+        let (recipe, group) = self.warm_recipe(s);
+        let slots = self.warm.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = Warm::start(recipe, group);
+            let mut slots = slots.lock().expect("lock");
+            match (started, slots.remove(&s.uuid)) {
+                (Ok(w), Some(Slot::Starting(ready))) => {
+                    slots.insert(s.uuid, Slot::Ready(w));
+                    ready.notify_waiters();
+                }
+                (Ok(w), other) => {
+                    // The session stopped meanwhile (or a run took the place).
+                    if let Some(o) = other {
+                        slots.insert(s.uuid, o);
+                    }
+                    drop(slots);
+                    w.kill();
+                }
+                (Err(e), Some(Slot::Starting(ready))) => {
+                    ready.notify_waiters();
+                    tracing::warn!(session = %s.uuid, "starting a run's sandbox ahead: {e}");
+                }
+                (Err(_), other) => {
+                    if let Some(o) = other {
+                        slots.insert(s.uuid, o);
+                    }
+                }
+            }
+        });
+    }
+
+    /// The session's waiting run sandbox; one on its way is waited for (a little),
+    /// as it is ready sooner than one started now.
+    async fn take_warm(&self, uuid: Uuid) -> Option<Warm> {
+        let ready = match self.warm.lock().expect("lock").get(&uuid) {
+            Some(Slot::Starting(ready)) => Some(ready.clone()),
+            _ => None,
+        };
+        if let Some(ready) = ready {
+            let notified = ready.notified();
+            tokio::pin!(notified);
+            // From here no notice is missed; one given before is seen below.
+            notified.as_mut().enable();
+            let starting = matches!(
+                self.warm.lock().expect("lock").get(&uuid),
+                Some(Slot::Starting(_))
+            );
+            if starting {
+                let wait = std::time::Duration::from_secs(2);
+                let _ = tokio::time::timeout(wait, notified).await;
+            }
+        }
+        let mut warm = self.warm.lock().expect("lock");
+        match warm.remove(&uuid) {
+            Some(Slot::Ready(w)) => Some(w),
+            // Still starting: it stays for the next run.
+            Some(starting) => {
+                warm.insert(uuid, starting);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Ends the session's waiting run sandbox, if any.
+    fn cool(&self, uuid: Uuid) {
+        let taken = self.warm.lock().expect("lock").remove(&uuid);
+        match taken {
+            Some(Slot::Ready(w)) => w.kill(),
+            Some(Slot::Starting(ready)) => ready.notify_waiters(),
+            None => {}
+        }
+    }
+
     fn cgroup_procs(&self, s: SessionRef) -> Vec<CString> {
         match self.cgroups.create(s.uuid) {
             Ok(files) => files
@@ -345,7 +476,13 @@ fn enter(procs: &[CString], limits: &Limits, owner: Option<(u32, u32)>) -> std::
         )?;
         rustix::io::write(&fd, b"0")?;
     }
-    let set = |r, v: u64| setrlimit(r, v, v).map_err(std::io::Error::from);
+    // Unlimited: what the server has (a run's script sets its own).
+    let set = |r, v: u64| {
+        if v == nix::libc::RLIM_INFINITY {
+            return Ok(());
+        }
+        setrlimit(r, v, v).map_err(std::io::Error::from)
+    };
     set(Resource::RLIMIT_DATA, limits.memory_bytes)?;
     set(Resource::RLIMIT_FSIZE, limits.file_bytes)?;
     set(Resource::RLIMIT_CPU, limits.cpu_secs)?;
@@ -448,57 +585,31 @@ impl Runner for LocalRunner {
     }
 
     async fn exec(&self, s: SessionRef, spec: ExecSpec) -> Result<Process, RunnerError> {
-        use std::process::Stdio;
-        let group = match self
-            .cgroups
-            .create_run(spec.id, spec.memory_bytes, spec.processes)
-        {
-            Ok(g) => Some(g),
-            Err(e) => {
-                tracing::warn!(run = %spec.id, "no control group for the run: {e}");
-                None
-            }
-        };
-        let procs: Vec<CString> = group
-            .iter()
-            .flat_map(|g| g.procs())
-            .filter_map(|p| CString::new(p.into_os_string().into_encoded_bytes()).ok())
-            .collect();
-        let limits = Limits {
-            memory_bytes: spec.memory_bytes,
-            // Counted per user id, so shared with the session's terminals: the
-            // run's own cap is its control group's.
-            processes: self.limits.processes.max(spec.processes),
-            file_bytes: self.limits.file_bytes,
-            // A backstop per process; the whole tree's CPU time is watched by the caller.
-            cpu_secs: spec.cpu_ms.div_ceil(1000) + 1,
-        };
-        let owner = self.owner(s);
-        let (argv, env) = self.command_line(s, &["/bin/bash", "-c", &spec.script]);
-        let mut cmd = std::process::Command::new(&argv[0]);
-        cmd.args(&argv[1..])
-            .current_dir(self.workspace(s.uuid))
-            .env_clear()
-            .envs(env)
-            .env("TERM", "dumb")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        // SAFETY: `enter` makes system calls only, on data prepared before the fork.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
-                enter(&procs, &limits, owner)
-            });
-        }
-        let mut child = match cmd.spawn() {
-            Ok(c) => c,
-            Err(e) => {
-                if let Some(g) = group {
-                    g.remove();
+        let taken = self.take_warm(s.uuid).await;
+        let warm = match taken.map(|mut w| (w.waiting(), w)) {
+            Some((true, w)) => w,
+            stale => {
+                if let Some((_, w)) = stale {
+                    w.kill();
                 }
-                return Err(RunnerError::Start(format!("cannot start the program: {e}")));
+                let (recipe, group) = self.warm_recipe(s);
+                Warm::start(recipe, group)?
             }
         };
+        // The next run's sandbox, started while this one runs.
+        self.keep_warm(s);
+        let cpu_base = warm.group.as_ref().map(|g| {
+            g.limit(spec.memory_bytes, spec.processes);
+            g.cpu_ms().unwrap_or(0)
+        });
+        // rlimits behind the group's limits: the tree's CPU time is watched by the caller.
+        let script = format!(
+            "ulimit -t {} -d {} || exit 125\n{}",
+            spec.cpu_ms.div_ceil(1000) + 1,
+            spec.memory_bytes / 1024,
+            spec.script
+        );
+        let (mut child, group) = warm.run(&script)?;
         let pipe = |e| RunnerError::Io(e);
         let stdin = tokio::process::ChildStdin::from_std(child.stdin.take().expect("piped"))
             .map_err(pipe)?;
@@ -514,6 +625,7 @@ impl Runner for LocalRunner {
                 pid: child.id() as i32,
                 reaped: Arc::new(AtomicBool::new(false)),
                 group: Mutex::new(group),
+                cpu_base: cpu_base.unwrap_or(0),
             }),
         })
     }
@@ -546,6 +658,7 @@ impl Runner for LocalRunner {
     }
 
     async fn stop(&self, s: SessionRef) {
+        self.cool(s.uuid);
         let cgroups = self.cgroups.clone();
         let _ = tokio::task::spawn_blocking(move || cgroups.remove(s.uuid)).await;
     }
@@ -576,6 +689,7 @@ impl Runner for LocalRunner {
     }
 
     async fn forget(&self, uuid: Uuid) {
+        self.cool(uuid);
         let cgroups = self.cgroups.clone();
         let dirs = [self.workspace(uuid), self.private(uuid)];
         let _ = tokio::task::spawn_blocking(move || {
@@ -639,12 +753,15 @@ struct LocalProcess {
     /// Set once the process is reaped: its pid may then be another's.
     reaped: Arc<AtomicBool>,
     group: Mutex<Option<RunGroup>>,
+    /// The group's CPU time when the run took it (its sandbox's start is not the run's).
+    cpu_base: u64,
 }
 
 #[async_trait]
 impl ProcessControl for LocalProcess {
     fn cpu_ms(&self) -> Option<u64> {
-        self.group.lock().expect("lock").as_ref()?.cpu_ms()
+        let used = self.group.lock().expect("lock").as_ref()?.cpu_ms()?;
+        Some(used.saturating_sub(self.cpu_base))
     }
 
     fn kill(&self) {
@@ -699,7 +816,8 @@ impl ProcessControl for LocalProcess {
             })
             .await;
             if let Ok((cpu, peak, hit)) = g {
-                ended.cpu_ms = cpu.unwrap_or(ended.cpu_ms).max(ended.cpu_ms);
+                let cpu = cpu.map(|c| c.saturating_sub(self.cpu_base));
+                ended.cpu_ms = cpu.unwrap_or(ended.cpu_ms);
                 ended.memory_kb = peak.or(ended.memory_kb);
                 ended.memory_hit = hit;
             }

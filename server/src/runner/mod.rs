@@ -6,6 +6,7 @@ pub mod cgroup;
 pub mod confined;
 pub mod kube;
 pub mod local;
+pub mod warm;
 
 use app::wire::sessions::Language;
 use async_trait::async_trait;
