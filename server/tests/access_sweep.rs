@@ -91,6 +91,14 @@ async fn snapshot(pool: &PgPool, session: &str) -> Value {
     .unwrap()
 }
 
+async fn unchanged(pool: &PgPool, session: &str, before: &Value, what: &str) {
+    assert_eq!(
+        &snapshot(pool, session).await,
+        before,
+        "{what} changed the session"
+    );
+}
+
 fn leaks(body: &str) -> Option<&'static str> {
     [SECRET_NAME, SECRET_FILE, SECRET_TEXT]
         .into_iter()
@@ -274,11 +282,7 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
             if who != Who::Viewer {
                 assert_eq!(leaks(&r.body), None, "{what}");
             }
-            assert_eq!(
-                snapshot(&pool, &s).await,
-                before,
-                "{what} changed the session"
-            );
+            unchanged(&pool, &s, &before, &what).await;
             checked += 1;
         }
     }
@@ -297,11 +301,7 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{what}");
             assert_eq!(leaks(&r.body), None, "{what}");
         }
-        assert_eq!(
-            snapshot(&pool, &s).await,
-            before,
-            "{what} changed the session"
-        );
+        unchanged(&pool, &s, &before, &what).await;
         checked += 1;
     }
 

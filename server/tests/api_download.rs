@@ -2,7 +2,6 @@
 
 mod common;
 
-use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{router, Client};
 use serde_json::json;
@@ -11,17 +10,7 @@ use std::io::Read;
 
 async fn download(c: &Client, uri: &str) -> (StatusCode, Vec<u8>, Option<String>) {
     use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let mut req = Request::get(uri);
-    if let Some(cookie) = &c.cookie {
-        req = req.header("cookie", cookie);
-    }
-    let res = c
-        .app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let res = c.send_raw(Request::get(uri)).await;
     let status = res.status();
     let disposition = res
         .headers()
@@ -55,24 +44,13 @@ async fn a_session_and_a_folder_download_as_zips(pool: PgPool) {
     let mut alice = Client::register(&app, "alice").await;
     let s = alice.session().await;
     let big = "line of text\n".repeat(4_000);
-    for (path, content) in [
+    let files = [
         ("src/app/main.rs", "fn main() {}\n"),
         ("src/big.txt", big.as_str()),
         ("ünï.txt", "é\n"),
-    ] {
-        alice
-            .ok(
-                "/api/files/create",
-                json!({"session": s, "path": path, "kind": "file", "content": content}),
-            )
-            .await;
-    }
-    alice
-        .ok(
-            "/api/files/create",
-            json!({"session": s, "path": "empty", "kind": "folder"}),
-        )
-        .await;
+    ];
+    alice.write_files(&s, &files).await;
+    alice.folder(&s, "empty").await;
 
     let (status, body, disposition) = download(&alice, &format!("/download/{s}")).await;
     assert_eq!(status, StatusCode::OK);

@@ -274,20 +274,9 @@ async fn readers_fork_and_strangers_cannot(pool: PgPool) {
     let app = app(&pool, &dir.0);
     let mut alice = Client::register(&app, "alice").await;
     let s = alice.session().await;
-    for (path, content) in [("a/b/deep.txt", "deep\n"), ("a/top.txt", "top\n")] {
-        alice
-            .ok(
-                "/api/files/create",
-                json!({"session": s, "path": path, "kind": "file", "content": content}),
-            )
-            .await;
-    }
-    alice
-        .ok(
-            "/api/files/create",
-            json!({"session": s, "path": "empty", "kind": "folder"}),
-        )
-        .await;
+    let files = [("a/b/deep.txt", "deep\n"), ("a/top.txt", "top\n")];
+    alice.write_files(&s, &files).await;
+    alice.folder(&s, "empty").await;
     let mut vera = Client::register(&app, "vera").await;
     alice.share(&s, "vera", "viewer").await;
 

@@ -1,7 +1,7 @@
 //! Accounts: register, sign in and out (with a login throttle), guests. The cookies themselves are `login`'s; which user a request is,
 //! and what they may do, is decided in `access`.
 
-use super::login::{self, start_login, token_hash, UserRow, USER_COLUMNS};
+use super::login::{self, token_hash, UserRow, USER_COLUMNS};
 use super::{access, sessions, state::AppState, templates};
 use crate::error::constraint_of;
 use crate::wire::auth::{rules, GuestStart, User};
@@ -177,6 +177,14 @@ async fn check_rate_limit(pool: &PgPool, login: &str, address: &str) -> Result<(
     if by_address >= MAX_FAILURES_PER_ADDRESS {
         return Err(AppError::rate_limited(wait(address_wait)));
     }
+    Ok(())
+}
+
+/// Signs `user_id` in: the login cookie, and their settings for the next pages.
+async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError> {
+    login::start_login(state, user_id).await?;
+    let settings = super::settings::get(&state.pool, user_id).await?;
+    super::settings::send(state, Some(&settings));
     Ok(())
 }
 

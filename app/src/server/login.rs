@@ -97,8 +97,6 @@ pub async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError>
     .execute(&state.pool)
     .await?;
     set_cookie(state, &token, SESSION_DAYS * 86_400);
-    let settings = super::settings::get(&state.pool, user_id).await?;
-    super::settings::send(state, Some(&settings));
     Ok(())
 }
 

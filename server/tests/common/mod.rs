@@ -220,6 +220,38 @@ impl Client {
         c
     }
 
+    /// Creates files (path, content) in `session`.
+    pub async fn write_files(&mut self, session: &str, files: &[(&str, &str)]) {
+        for (path, content) in files {
+            self.ok(
+                "/api/files/create",
+                serde_json::json!({"session": session, "path": path, "kind": "file", "content": content}),
+            )
+            .await;
+        }
+    }
+
+    pub async fn folder(&mut self, session: &str, path: &str) {
+        self.ok(
+            "/api/files/create",
+            serde_json::json!({"session": session, "path": path, "kind": "folder"}),
+        )
+        .await;
+    }
+
+    /// Sends `req` with this client's login, as a browser would a plain GET.
+    pub async fn send_raw(&self, req: axum::http::request::Builder) -> axum::response::Response {
+        let req = match &self.cookie {
+            Some(cookie) => req.header("cookie", cookie),
+            None => req,
+        };
+        self.app
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .expect("router answers")
+    }
+
     /// A new session of this client's, by uuid.
     pub async fn session(&mut self) -> String {
         let s = self
@@ -479,16 +511,7 @@ pub struct Events {
 impl Events {
     /// Opens the stream as `c`; the status if it was refused.
     pub async fn open(c: &Client, session: &str) -> Result<Self, u16> {
-        let mut req = Request::get(format!("/events/{session}"));
-        if let Some(cookie) = &c.cookie {
-            req = req.header("cookie", cookie);
-        }
-        let res = c
-            .app
-            .clone()
-            .oneshot(req.body(Body::empty()).unwrap())
-            .await
-            .expect("router answers");
+        let res = c.send_raw(Request::get(format!("/events/{session}"))).await;
         if res.status() != StatusCode::OK {
             return Err(res.status().as_u16());
         }
