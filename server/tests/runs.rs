@@ -454,8 +454,11 @@ async fn the_run_configuration_is_the_sessions(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn each_run_gets_a_fresh_sandbox_though_started_ahead(pool: PgPool) {
     let (_, mut alice, s) = setup(&pool).await;
+    // Its own pid namespace (bash is pid 2 under bwrap's init), and no sleep left
+    // by the run before.
     let probe =
-        "echo \"leak=${LEAK:-none}\"; export LEAK=1; sleep 30 & ls /proc | grep -c '^[0-9]'";
+        "echo \"leak=${LEAK:-none} pid=$$ sleeping=$(grep -lx sleep /proc/[0-9]*/comm | wc -l)\"; \
+                 export LEAK=1; sleep 30 &";
     let mut seen = Vec::new();
     for _ in 0..3 {
         let r = execute(&mut alice, json!({"session": s, "command": probe})).await;
@@ -467,7 +470,7 @@ async fn each_run_gets_a_fresh_sandbox_though_started_ahead(pool: PgPool) {
     // Nothing of a run reaches the next: its variables, its processes (the sleep
     // left behind ended with it), its pid namespace.
     assert!(seen.iter().all(|o| o == &seen[0]), "{seen:?}");
-    assert!(seen[0].starts_with("leak=none\n"), "{seen:?}");
+    assert_eq!(seen[0], "leak=none pid=2 sleeping=0\n", "{seen:?}");
 
     // Each run's limits are its own, lower or higher than the last one's.
     let grab = "python3 -c 'b = bytearray(200 * 1024 * 1024); print(len(b))'";
