@@ -88,8 +88,9 @@ test("a regex search jumps to the line of a result", async ({ page }) => {
   await expect
     .poll(() =>
       page.evaluate(() => {
-        const s = (window as any).monaco.editor.getEditors()[0].getSelection();
-        return [s.startLineNumber, s.startColumn, s.endColumn];
+        // Monaco may still be loading when the tab shows.
+        const s = (window as any).monaco?.editor.getEditors()[0]?.getSelection();
+        return s ? [s.startLineNumber, s.startColumn, s.endColumn] : null;
       }),
     )
     .toEqual([42, 1, 18]);
