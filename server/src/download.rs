@@ -49,14 +49,17 @@ pub async fn zip(
         Err(e) => return AppError::from(e).into_response(),
     };
     if let Some(f) = &folder {
-        let kind: Option<String> = sqlx::query_scalar(
+        let kind: Option<String> = match sqlx::query_scalar(
             "SELECT kind FROM workspace_items WHERE session_id = $1 AND full_path = $2",
         )
         .bind(grant.session_id)
         .bind(f)
         .fetch_optional(&services.pool)
         .await
-        .unwrap_or_default();
+        {
+            Ok(k) => k,
+            Err(e) => return AppError::from(e).into_response(),
+        };
         if kind.as_deref() != Some("folder") {
             return AppError::not_found(format!("no folder {f}")).into_response();
         }
