@@ -40,6 +40,10 @@ pub struct Config {
     #[arg(long, env = "WEBIDE_MAX_WORKSPACE_BYTES", default_value_t = 100 * 1024 * 1024)]
     pub max_workspace_bytes: usize,
 
+    /// Most bytes of files one upload, or one zip archive, may carry.
+    #[arg(long, env = "WEBIDE_MAX_UPLOAD_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+
     /// Longest a public link may live, in days.
     #[arg(long, env = "WEBIDE_LINK_MAX_DAYS", default_value_t = 365)]
     pub link_max_days: i64,
@@ -295,6 +299,7 @@ impl Config {
         Settings {
             max_file_bytes: self.max_file_bytes,
             max_workspace_bytes: self.max_workspace_bytes,
+            max_upload_bytes: self.max_upload_bytes,
             secure_cookies: self.secure_cookies,
             max_link_secs: self.link_max_days.max(1) * 86_400,
         }

@@ -94,8 +94,8 @@ pub async fn zip(
 /// Sends the folder's items (or the session's), shallowest first, one by one.
 async fn read_items(pool: sqlx::PgPool, sid: i64, folder: Option<String>, tx: mpsc::Sender<Item>) {
     let prefix = folder.as_ref().map(|f| format!("{f}/"));
-    let mut rows = sqlx::query_as::<_, (String, String, Option<String>)>(
-        "SELECT full_path, kind, content FROM workspace_items
+    let mut rows = sqlx::query_as::<_, (String, String, Option<Vec<u8>>)>(
+        "SELECT full_path, kind, COALESCE(data, convert_to(content, 'UTF8')) FROM workspace_items
          WHERE session_id = $1 AND ($2::text IS NULL OR starts_with(full_path, $2))
          ORDER BY full_path COLLATE \"C\"",
     )
@@ -115,7 +115,7 @@ async fn read_items(pool: sqlx::PgPool, sid: i64, folder: Option<String>, tx: mp
             Some(p) => path[p.len()..].to_string(),
             None => path,
         };
-        let bytes = (kind == "file").then(|| content.unwrap_or_default().into_bytes());
+        let bytes = (kind == "file").then(|| content.unwrap_or_default());
         if tx.send((inside, bytes)).await.is_err() {
             return;
         }

@@ -40,8 +40,13 @@ pub fn app(state: AppState, services: Services) -> Router {
         .fold(Router::new(), |r, (path, route)| r.route(path, route))
         .with_state(services);
     let options = state.leptos_options.clone();
-    // A file's content may grow up to six times when escaped in JSON.
-    let body_limit = state.settings.max_file_bytes * 6 + 64 * 1024;
+    // A file's content may grow up to six times when escaped in JSON; an upload's
+    // by a third in base64.
+    let limits = BodyLimits {
+        api: state.settings.max_file_bytes * 6 + 64 * 1024,
+        upload: state.settings.max_upload_bytes / 3 * 4 + 64 * 1024,
+    };
+    let body_limit = limits.api.max(limits.upload);
     let routes = generate_route_list(App);
     // The bundle and Monaco are large and compress about 3:1; the API is not compressed.
     let site = state.leptos_options.site_root.to_string();
@@ -64,7 +69,7 @@ pub fn app(state: AppState, services: Services) -> Router {
         // Extractors have their own limit (2 MB by default): ours, so a file at the
         // size limit can be saved.
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn_with_state(body_limit, refuse_large_bodies))
+        .layer(axum::middleware::from_fn_with_state(limits, refuse_large_bodies))
         .layer(axum::middleware::from_fn(crate::same_origin::guard))
         .layer(
             TraceLayer::new_for_http()
@@ -92,8 +97,15 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Refuses a declared body over the limit with the API's JSON error; bodies that
 /// do not declare their length are cut by `RequestBodyLimitLayer`.
+/// The largest request bodies: the API's, and the uploads' (which carry files in base64).
+#[derive(Clone, Copy)]
+struct BodyLimits {
+    api: usize,
+    upload: usize,
+}
+
 async fn refuse_large_bodies(
-    State(limit): State<usize>,
+    State(limits): State<BodyLimits>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -101,9 +113,17 @@ async fn refuse_large_bodies(
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    let upload = matches!(
+        req.uri().path(),
+        "/api/files/upload" | "/api/files/import_zip"
+    );
+    let limit = if upload { limits.upload } else { limits.api };
     if declared.is_some_and(|n| n > limit) {
-        return AppError::too_large(format!("the request is larger than {limit} bytes"))
-            .into_response();
+        let what = if upload { "upload" } else { "request" };
+        return AppError::too_large(format!(
+            "the {what} is larger than {limit} bytes: send less at once"
+        ))
+        .into_response();
     }
     next.run(req).await
 }

@@ -422,14 +422,10 @@ impl Sandboxes {
             // Held across the write so a sync cannot read a half-made change.
             let mut manifest = l.manifest.lock().await;
             let (op, hash) = match change {
-                FileChange::Written {
-                    path,
-                    content,
-                    hash,
-                } => (
+                FileChange::Written { path, bytes, hash } => (
                     FsOp::Write {
                         path,
-                        content: content.into_bytes(),
+                        content: bytes,
                     },
                     Some(hash),
                 ),

@@ -4,18 +4,21 @@
 //! it, writing only what differs. Changes made in the sandbox flow back in one
 //! transaction after each command and on file-watcher events. Detection compares
 //! size and mtime against the manifest of the last sync, and hashes only what
-//! moved. A file that is not valid UTF-8 (or holds NUL bytes) or is over the per-file limit is never
-//! copied to Postgres (whatever Postgres holds for its path stays as it was) and
-//! is never overwritten or deleted in the sandbox by a sync: it lives there only.
-//! Symbolic links are neither followed nor synced.
+//! moved. Text and binary files both sync (binary ones as bytes with a media
+//! type). A file over the per-file limit is never copied to Postgres (whatever
+//! Postgres holds for its path stays as it was) and is never overwritten or
+//! deleted in the sandbox by a sync: it lives there only. Symbolic links are
+//! neither followed nor synced.
 
 use crate::runner::{Entry, EntryKind, FsOp, Runner, RunnerError, SessionRef};
-use app::server::files::{self, Writer};
+use app::server::content::Body;
+use app::server::files::Writer;
+use app::server::upsert::{put_many, Put};
 use app::server::{digest::sha256_hex, history};
 use app::wire::history::Source;
 
 use sqlx::PgPool;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// What asks for a sync back.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +35,7 @@ struct Known {
     size: u64,
     mtime_ns: i128,
     /// The content's hash when it is in Postgres; `None` for folders and for
-    /// files that live only in the sandbox.
+    /// files that live only in the sandbox (over the size limit).
     hash: Option<String>,
 }
 
@@ -103,13 +106,13 @@ pub enum SyncError {
 }
 
 /// Reads the files of `entries` whose metadata the manifest does not vouch for;
-/// returns their hash and text (`None` when binary or over `max`).
+/// returns their hash and content (`None` when over `max`).
 async fn read_changed(
     runner: &dyn Runner,
     s: SessionRef,
     entries: &[&Entry],
     max: u64,
-) -> Result<HashMap<String, Option<(String, String)>>, SyncError> {
+) -> Result<HashMap<String, Option<(String, Body)>>, SyncError> {
     let paths: Vec<String> = entries.iter().map(|e| e.path.clone()).collect();
     if paths.is_empty() {
         return Ok(HashMap::new());
@@ -118,15 +121,8 @@ async fn read_changed(
     Ok(read
         .into_iter()
         .map(|(p, bytes)| {
-            let text = bytes.and_then(|b| {
-                let h = sha256_hex(&b);
-                // Postgres text cannot hold NUL: such files count as binary.
-                String::from_utf8(b)
-                    .ok()
-                    .filter(|t| !t.contains('\0'))
-                    .map(|t| (h, t))
-            });
-            (p, text)
+            let body = bytes.map(|b| (sha256_hex(&b), Body::from_bytes(&p, b)));
+            (p, body)
         })
         .collect())
 }
@@ -153,13 +149,16 @@ pub async fn push_all(
         .filter(|e| e.kind == EntryKind::File && manifest.unchanged(e).is_none())
         .collect();
     let read = read_changed(runner, s, &unknown, max).await?;
-    // The sandbox's view: path -> (kind, Some(hash) for syncable text files).
+    // The sandbox's view: path -> (kind, Some(hash) for files within the limit).
     let mut sandbox: HashMap<&str, (EntryKind, Option<String>)> = HashMap::new();
     for e in &scan {
         let h = match (e.kind, manifest.unchanged(e)) {
             (EntryKind::Folder, _) => None,
             (_, Some(k)) => k.hash.clone(),
-            _ => read.get(&e.path).cloned().flatten().map(|(h, _)| h),
+            _ => read
+                .get(&e.path)
+                .and_then(|r| r.as_ref())
+                .map(|(h, _)| h.clone()),
         };
         sandbox.insert(&e.path, (e.kind, h));
     }
@@ -202,11 +201,12 @@ pub async fn push_all(
         }
     }
 
-    let contents: Vec<(String, String, String)> = if to_fetch.is_empty() {
+    let contents: Vec<(String, Vec<u8>, String)> = if to_fetch.is_empty() {
         Vec::new()
     } else {
         sqlx::query_as(
-            "SELECT full_path, content, content_hash FROM workspace_items
+            "SELECT full_path, COALESCE(data, convert_to(content, 'UTF8')), content_hash
+             FROM workspace_items
              WHERE session_id = $1 AND kind = 'file' AND full_path = ANY($2)",
         )
         .bind(s.id)
@@ -219,10 +219,7 @@ pub async fn push_all(
         .map(|(p, _, h)| (p.clone(), h.clone()))
         .collect();
     for (path, content, _) in contents {
-        ops.push(FsOp::Write {
-            path,
-            content: content.into_bytes(),
-        });
+        ops.push(FsOp::Write { path, content });
     }
     let count = ops.len();
     let fetched = started.elapsed();
@@ -265,13 +262,6 @@ pub async fn push_all(
     Ok(count)
 }
 
-/// One file or folder to record in Postgres.
-struct Upsert {
-    path: String,
-    kind: EntryKind,
-    text: Option<(String, String)>,
-}
-
 /// Brings what changed in the sandbox since the last sync into Postgres, in one
 /// transaction, as the terminal's changes (`by`: the user whose command ended,
 /// when one did). Returns the paths that changed there.
@@ -294,9 +284,14 @@ pub async fn pull(
         .copied()
         .filter(|e| e.kind == EntryKind::File)
         .collect();
-    let read = read_changed(runner, s, &files, max).await?;
+    let mut read = read_changed(runner, s, &files, max).await?;
 
     let mut upserts = Vec::new();
+    // Hashes of what was read, for the manifest once the contents went into `upserts`.
+    let read_hashes: HashMap<String, String> = read
+        .iter()
+        .filter_map(|(p, r)| Some((p.clone(), r.as_ref()?.0.clone())))
+        .collect();
     let mut retype = Vec::new();
     for e in &moved {
         let before = manifest.0.get(&e.path);
@@ -308,21 +303,20 @@ pub async fn pull(
         match e.kind {
             EntryKind::Folder => {
                 if before.is_none_or(|k| k.kind != EntryKind::Folder) {
-                    upserts.push(Upsert {
+                    upserts.push(Put {
                         path: e.path.clone(),
-                        kind: e.kind,
-                        text: None,
+                        body: None,
                     });
                 }
             }
             EntryKind::File => {
-                let text = read.get(&e.path).cloned().flatten();
-                let same = text.as_ref().map(|(h, _)| h) == before.and_then(|k| k.hash.as_ref());
-                if text.is_some() && !same {
-                    upserts.push(Upsert {
+                let Some((h, body)) = read.remove(&e.path).flatten() else {
+                    continue;
+                };
+                if Some(&h) != before.and_then(|k| k.hash.as_ref()) {
+                    upserts.push(Put {
                         path: e.path.clone(),
-                        kind: e.kind,
-                        text,
+                        body: Some(body),
                     });
                 }
             }
@@ -352,7 +346,7 @@ pub async fn pull(
             .cloned()
             .collect();
         history::delete(&mut tx, s.id, &roots, w).await?;
-        write_items(&mut tx, s, &upserts, w).await?;
+        put_many(&mut tx, s.id, s.uuid, &upserts, w).await?;
         tx.commit().await?;
     }
 
@@ -364,8 +358,8 @@ pub async fn pull(
     for e in &moved {
         let hash = match e.kind {
             EntryKind::Folder => None,
-            EntryKind::File => match read.get(&e.path).cloned().flatten() {
-                Some((h, _)) => Some(h),
+            EntryKind::File => match read_hashes.get(&e.path) {
+                Some(h) => Some(h.clone()),
                 None => manifest.0.get(&e.path).and_then(|k| k.hash.clone()),
             },
         };
@@ -383,115 +377,4 @@ pub async fn pull(
     changed.sort();
     changed.dedup();
     Ok(changed)
-}
-
-/// Inserts or updates `items` with their folders, parents before children.
-async fn write_items(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    s: SessionRef,
-    items: &[Upsert],
-    w: Writer,
-) -> Result<(), sqlx::Error> {
-    if items.is_empty() {
-        return Ok(());
-    }
-    let mut folders: BTreeMap<String, Option<i64>> = sqlx::query_as::<_, (String, i64)>(
-        "SELECT full_path, id FROM workspace_items WHERE session_id = $1 AND kind = 'folder'",
-    )
-    .bind(s.id)
-    .fetch_all(&mut **tx)
-    .await?
-    .into_iter()
-    .map(|(p, id)| (p, Some(id)))
-    .collect();
-    // Every folder needed: those synced and the parents of every item.
-    let mut wanted: Vec<String> = Vec::new();
-    for it in items {
-        let mut p = it.path.as_str();
-        if it.kind == EntryKind::Folder {
-            wanted.push(p.to_string());
-        }
-        while let Some((parent, _)) = p.rsplit_once('/') {
-            wanted.push(parent.to_string());
-            p = parent;
-        }
-    }
-    wanted.sort_by_key(|p| (p.matches('/').count(), p.clone()));
-    wanted.dedup();
-    for path in wanted {
-        if folders.get(&path).is_some_and(Option::is_some) {
-            continue;
-        }
-        let parent = parent_id(&folders, &path);
-        let id = match files::insert_folder(tx, s.id, s.uuid, parent, &path, None).await? {
-            Some(id) => id,
-            // Made through the API meanwhile.
-            None => {
-                sqlx::query_scalar(
-                    "SELECT id FROM workspace_items WHERE session_id = $1 AND full_path = $2",
-                )
-                .bind(s.id)
-                .bind(&path)
-                .fetch_one(&mut **tx)
-                .await?
-            }
-        };
-        folders.insert(path, Some(id));
-    }
-    let files: Vec<&Upsert> = items.iter().filter(|i| i.kind == EntryKind::File).collect();
-    if files.is_empty() {
-        return Ok(());
-    }
-    // One statement for all files: parallel arrays, unnested by Postgres.
-    #[derive(Default)]
-    struct Columns<'a> {
-        parent: Vec<Option<i64>>,
-        name: Vec<&'a str>,
-        content: Vec<&'a str>,
-        hash: Vec<&'a str>,
-        size: Vec<i64>,
-        path: Vec<&'a str>,
-    }
-    let mut cols = Columns::default();
-    for f in &files {
-        let (h, text) = f.text.as_ref().expect("files carry text");
-        cols.parent.push(parent_id(&folders, &f.path));
-        cols.name.push(app::paths::name(&f.path));
-        cols.content.push(text);
-        cols.hash.push(h);
-        cols.size.push(text.len() as i64);
-        cols.path.push(&f.path);
-    }
-    sqlx::query(
-        "INSERT INTO workspace_items
-             (session_id, session_uuid, parent_id, name, kind, content, content_hash, size_bytes,
-              full_path, changed_by, change_source)
-         SELECT $1, $2, p, n, 'file', c, h, sz, f, $9, $10
-         FROM UNNEST($3::int8[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::text[])
-              AS t(p, n, c, h, sz, f)
-         ON CONFLICT ON CONSTRAINT workspace_items_path_key DO UPDATE
-         SET content = EXCLUDED.content, content_hash = EXCLUDED.content_hash,
-             size_bytes = EXCLUDED.size_bytes, version = workspace_items.version + 1,
-             updated_at = now(), changed_by = EXCLUDED.changed_by,
-             change_source = EXCLUDED.change_source
-         WHERE workspace_items.content_hash IS DISTINCT FROM EXCLUDED.content_hash",
-    )
-    .bind(s.id)
-    .bind(s.uuid)
-    .bind(&cols.parent)
-    .bind(&cols.name)
-    .bind(&cols.content)
-    .bind(&cols.hash)
-    .bind(&cols.size)
-    .bind(&cols.path)
-    .bind(w.by)
-    .bind(w.source)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-fn parent_id(folders: &BTreeMap<String, Option<i64>>, path: &str) -> Option<i64> {
-    let (parent, _) = path.rsplit_once('/')?;
-    folders.get(parent).copied().flatten()
 }

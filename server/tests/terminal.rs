@@ -131,7 +131,7 @@ async fn files_flow_both_ways(pool: PgPool) {
     t.run("(sleep 0.3; echo late > new.txt) &").await;
     eventually(&pool, CONTENT, &session, Some("late\n")).await;
 
-    // Binary files and links stay in the sandbox only.
+    // Binary files sync as bytes with a media type; links stay in the sandbox only.
     t.run("printf '\\xff\\xfe' > bin.dat; ln -s /etc/passwd link; echo ok > after.txt")
         .await;
     eventually(
@@ -141,8 +141,23 @@ async fn files_flow_both_ways(pool: PgPool) {
         Some("ok\n"),
     )
     .await;
+    eventually(
+        &pool,
+        "SELECT encode(data, 'hex') || ' ' || media_type FROM workspace_items
+         WHERE session_uuid = $1 AND full_path = 'bin.dat'",
+        &session,
+        Some("fffe application/octet-stream"),
+    )
+    .await;
     let tree = c.ok("/api/files/tree", json!({"session": session})).await;
-    assert!(!tree.to_string().contains("bin.dat") && !tree.to_string().contains("link"));
+    assert!(tree.to_string().contains("bin.dat") && !tree.to_string().contains("link"));
+    // And a binary file uploaded through the API arrives byte for byte.
+    c.ok(
+        "/api/files/upload",
+        json!({"session": session, "files": [{"path": "up.bin", "content": "AAEC/w==", "encoding": "base64"}]}),
+    )
+    .await;
+    assert!(t.run("od -An -tx1 up.bin").await.contains("00 01 02 ff"));
 
     // Saved through the API: in the sandbox at once.
     let read = c

@@ -41,9 +41,9 @@ pub struct Cache {
 pub struct Contents(std::sync::Arc<std::sync::Mutex<Cache>>);
 
 impl Contents {
-    pub fn remember(&self, sid: i64, hash: &str, content: &str) {
+    pub fn remember(&self, sid: i64, hash: &str, content: &[u8]) {
         let mut cache = self.0.lock().expect("cache lock");
-        cache.put(sid, hash, content.as_bytes().to_vec());
+        cache.put(sid, hash, content.to_vec());
     }
 
     /// A delta of `content` against the content of `base`, when that is at hand
@@ -54,14 +54,14 @@ impl Contents {
         sid: i64,
         path: &str,
         base: &str,
-        content: &str,
+        content: &[u8],
     ) -> Option<Vec<u8>> {
         let known = self.0.lock().expect("cache lock").get(sid, base);
         let dict = match known {
             Some(d) => d,
             None => {
-                let current: String = sqlx::query_scalar(
-                    "SELECT content FROM workspace_items
+                let current: Vec<u8> = sqlx::query_scalar(
+                    "SELECT COALESCE(data, convert_to(content, 'UTF8')) FROM workspace_items
                      WHERE session_id = $1 AND full_path = $2 AND content_hash = $3",
                 )
                 .bind(sid)
@@ -70,10 +70,10 @@ impl Contents {
                 .fetch_optional(pool)
                 .await
                 .ok()??;
-                std::sync::Arc::new(current.into_bytes())
+                std::sync::Arc::new(current)
             }
         };
-        compress(content.as_bytes(), Some(&dict)).ok()
+        compress(content, Some(&dict)).ok()
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::access::Grant;
 use super::blobs;
+use super::content::Body;
 use super::files::{self, Writer};
 use super::history;
 use super::state::{AppState, FileChange};
@@ -206,12 +207,12 @@ pub async fn restore(state: &AppState, g: &Grant, checkpoint: Uuid) -> Result<Re
             (ItemKind::File, here) => {
                 let hash = item.hash.clone().unwrap_or_default();
                 let bytes = blobs::content(&mut tx, sid, &hash, &mut cache).await?;
-                let content = String::from_utf8(bytes).map_err(AppError::internal)?;
+                let body = Body::from_bytes(&item.path, bytes);
                 match here {
                     Some(now) => {
                         let base = now.hash.clone().unwrap_or_default();
                         let new = files::NewContent {
-                            content: &content,
+                            body: &body,
                             base_hash: &base,
                             delta: None,
                             room: None,
@@ -222,7 +223,7 @@ pub async fn restore(state: &AppState, g: &Grant, checkpoint: Uuid) -> Result<Re
                         let parent = files::ensure_parents(&mut tx, sid, uuid, &item.path).await?;
                         let revive = history::revive(&mut tx, sid, item.file_key).await?;
                         files::insert_file(
-                            &mut tx, sid, uuid, parent, &item.path, &content, w, revive,
+                            &mut tx, sid, uuid, parent, &item.path, &body, w, revive,
                         )
                         .await?;
                     }
@@ -230,7 +231,7 @@ pub async fn restore(state: &AppState, g: &Grant, checkpoint: Uuid) -> Result<Re
                 changes.push(FileChange::Written {
                     path: item.path.clone(),
                     hash,
-                    content,
+                    bytes: body.into_bytes(),
                 });
             }
         }

@@ -4,12 +4,13 @@
 //! sandbox and announced to its pages through the state's hooks, once committed.
 
 use super::access::Grant;
+use super::content::Body;
 use super::digest::sha256_hex;
 use super::history;
 use super::state::{AppState, FileChange};
 use crate::error::constraint_of;
 use crate::paths;
-use crate::wire::files::{FileContent, ItemKind, Saved, TreeItem};
+use crate::wire::files::{Encoding, FileContent, ItemKind, Saved, TreeItem};
 use crate::wire::history::Source;
 use crate::AppError;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -60,7 +61,14 @@ pub struct Revive {
 }
 
 const TREE_COLUMNS: &str =
-    "full_path AS path, kind, size_bytes AS size, content_hash AS hash, version";
+    "full_path AS path, kind, size_bytes AS size, content_hash AS hash, version, media_type";
+
+/// A file's content as `FileContent` carries it: binary files in base64 (Postgres'
+/// own encoding breaks lines, which JSON clients would not expect).
+const CONTENT_COLUMNS: &str = "full_path AS path,
+    COALESCE(content, translate(encode(data, 'base64'), E'\n', ''), '') AS content,
+    COALESCE(content_hash, '') AS hash, version, size_bytes AS size,
+    CASE WHEN data IS NOT NULL THEN 'base64' END AS encoding, media_type";
 
 pub fn no_file(path: &str) -> AppError {
     AppError::not_found(format!("{path}: no such file or folder"))
@@ -86,11 +94,10 @@ pub async fn current(pool: &PgPool, sid: i64, path: &str) -> Result<Option<FileC
         #[sqlx(flatten)]
         file: FileContent,
     }
-    let item: Option<Item> = sqlx::query_as(
-        "SELECT kind, full_path AS path, COALESCE(content, '') AS content,
-                COALESCE(content_hash, '') AS hash, version, size_bytes AS size
-         FROM workspace_items WHERE session_id = $1 AND full_path = $2",
-    )
+    let item: Option<Item> = sqlx::query_as(&format!(
+        "SELECT kind, {CONTENT_COLUMNS}
+         FROM workspace_items WHERE session_id = $1 AND full_path = $2"
+    ))
     .bind(sid)
     .bind(path)
     .fetch_optional(pool)
@@ -111,12 +118,11 @@ pub async fn contents(
     sid: i64,
     paths: &[String],
 ) -> Result<Vec<FileContent>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT full_path AS path, content, content_hash AS hash, version, size_bytes AS size
-         FROM workspace_items
+    Ok(sqlx::query_as(&format!(
+        "SELECT {CONTENT_COLUMNS} FROM workspace_items
          WHERE session_id = $1 AND kind = 'file' AND full_path = ANY($2)
-         ORDER BY full_path COLLATE \"C\"",
-    )
+         ORDER BY full_path COLLATE \"C\""
+    ))
     .bind(sid)
     .bind(paths)
     .fetch_all(pool)
@@ -190,30 +196,32 @@ pub async fn insert_file(
     uuid: Uuid,
     parent: Option<i64>,
     path: &str,
-    content: &str,
+    body: &Body,
     w: Writer,
     revive: Option<Revive>,
 ) -> Result<TreeItem, AppError> {
     sqlx::query_as(&format!(
         "INSERT INTO workspace_items
              (session_id, session_uuid, parent_id, name, kind, content, content_hash, size_bytes,
-              full_path, changed_by, change_source, file_key, version)
+              full_path, changed_by, change_source, file_key, version, data, media_type)
          VALUES ($1, $2, $3, $4, 'file', $5, $6, $7, $8, $9, $10,
-                 COALESCE($11, nextval('file_keys')), COALESCE($12, 1))
+                 COALESCE($11, nextval('file_keys')), COALESCE($12, 1), $13, $14)
          RETURNING {TREE_COLUMNS}"
     ))
     .bind(sid)
     .bind(uuid)
     .bind(parent)
     .bind(paths::name(path))
-    .bind(content)
-    .bind(sha256_hex(content.as_bytes()))
-    .bind(content.len() as i64)
+    .bind(body.text())
+    .bind(sha256_hex(body.as_bytes()))
+    .bind(body.len() as i64)
     .bind(path)
     .bind(w.by)
     .bind(w.source)
     .bind(revive.map(|r| r.file_key))
     .bind(revive.map(|r| r.version + 1))
+    .bind(body.data())
+    .bind(body.media_type())
     .fetch_one(&mut **tx)
     .await
     .map_err(taken(path))
@@ -303,20 +311,21 @@ pub async fn create(
     path: &str,
     kind: ItemKind,
     content: Option<String>,
+    encoding: Option<Encoding>,
 ) -> Result<TreeItem, AppError> {
     let path = paths::validate(path)?;
     if kind == ItemKind::Folder && content.is_some() {
         return Err(AppError::invalid("a folder has no content"));
     }
-    let content = content.unwrap_or_default();
-    check_size(state, g.session_id, None, content.len()).await?;
+    let body = Body::decode(&path, content.unwrap_or_default(), encoding)?;
+    check_size(state, g.session_id, None, body.len()).await?;
     let (sid, uuid) = (g.session_id, g.session);
     let mut tx = state.pool.begin().await?;
     let parent = ensure_parents(&mut tx, sid, uuid, &path).await?;
     let item = match kind {
         ItemKind::File => {
             let w = Writer::caller(g);
-            insert_file(&mut tx, sid, uuid, parent, &path, &content, w, None).await?
+            insert_file(&mut tx, sid, uuid, parent, &path, &body, w, None).await?
         }
         ItemKind::Folder => {
             insert_folder(&mut tx, sid, uuid, parent, &path, None)
@@ -328,15 +337,16 @@ pub async fn create(
                 size: 0,
                 hash: None,
                 version: 1,
+                media_type: None,
             }
         }
     };
     tx.commit().await?;
     let change = match kind {
         ItemKind::File => FileChange::Written {
-            hash: sha256_hex(content.as_bytes()),
+            hash: sha256_hex(body.as_bytes()),
             path,
-            content,
+            bytes: body.into_bytes(),
         },
         ItemKind::Folder => FileChange::Folder { path },
     };
@@ -348,7 +358,7 @@ pub async fn create(
 /// base's content when it is at hand, and the room the workspace may take, when
 /// the statement is to check it.
 pub struct NewContent<'a> {
-    pub content: &'a str,
+    pub body: &'a Body,
     pub base_hash: &'a str,
     pub delta: Option<&'a [u8]>,
     pub room: Option<usize>,
@@ -367,7 +377,7 @@ pub async fn set_content<'e>(
     w: Writer,
 ) -> Result<Option<Saved>, AppError> {
     let NewContent {
-        content,
+        body,
         base_hash,
         delta,
         room,
@@ -384,7 +394,8 @@ pub async fn set_content<'e>(
              ON CONFLICT (session_id, hash) DO NOTHING)
          UPDATE workspace_items
          SET content = $3, content_hash = $4, size_bytes = $5, version = version + 1,
-             updated_at = now(), changed_by = $7, change_source = $8
+             updated_at = now(), changed_by = $7, change_source = $8, data = $12,
+             media_type = $13
          WHERE session_id = $1 AND full_path = $2 AND kind = 'file' AND content_hash = $6
            AND ($11::int8 IS NULL OR $5 + (
                SELECT COALESCE(sum(size_bytes), 0) FROM workspace_items
@@ -393,15 +404,17 @@ pub async fn set_content<'e>(
     )
     .bind(sid)
     .bind(path)
-    .bind(content)
-    .bind(sha256_hex(content.as_bytes()))
-    .bind(content.len() as i64)
+    .bind(body.text())
+    .bind(sha256_hex(body.as_bytes()))
+    .bind(body.len() as i64)
     .bind(base_hash)
     .bind(w.by)
     .bind(w.source)
     .bind(delta)
     .bind(super::blobs::MAX_DEPTH)
     .bind(room.map(|r| r as i64))
+    .bind(body.data())
+    .bind(body.media_type())
     .fetch_optional(db)
     .await?)
 }
@@ -412,7 +425,11 @@ pub async fn read(state: &AppState, sid: i64, path: &str) -> Result<FileContent,
     let file = current(&state.pool, sid, &path)
         .await?
         .ok_or_else(|| no_file(&path))?;
-    state.contents.remember(sid, &file.hash, &file.content);
+    if !file.is_binary() {
+        state
+            .contents
+            .remember(sid, &file.hash, file.content.as_bytes());
+    }
     Ok(file)
 }
 
@@ -423,7 +440,15 @@ pub async fn save(
     content: String,
     base_hash: &str,
 ) -> Result<Saved, AppError> {
-    save_as(state, g, path, content, base_hash, Writer::caller(g)).await
+    save_as(
+        state,
+        g,
+        path,
+        Body::Text(content),
+        base_hash,
+        Writer::caller(g),
+    )
+    .await
 }
 
 /// A save made as `w` (a restore, a replace): the same checks as any save.
@@ -431,19 +456,19 @@ pub async fn save_as(
     state: &AppState,
     g: &Grant,
     path: &str,
-    content: String,
+    body: Body,
     base_hash: &str,
     w: Writer,
 ) -> Result<Saved, AppError> {
     let path = paths::validate(path)?;
-    check_file_size(state, content.len())?;
+    check_file_size(state, body.len())?;
     let sid = g.session_id;
     let delta = state
         .contents
-        .delta(&state.pool, sid, &path, base_hash, &content)
+        .delta(&state.pool, sid, &path, base_hash, body.as_bytes())
         .await;
     let new = NewContent {
-        content: &content,
+        body: &body,
         base_hash,
         delta: delta.as_deref(),
         // The workspace's room is checked by the save's own statement.
@@ -451,10 +476,10 @@ pub async fn save_as(
     };
     let saved = set_content(&state.pool, sid, &path, new, w).await?;
     if let Some(saved) = saved {
-        state.contents.remember(sid, &saved.hash, &content);
+        state.contents.remember(sid, &saved.hash, body.as_bytes());
         let change = FileChange::Written {
             path,
-            content,
+            bytes: body.into_bytes(),
             hash: saved.hash.clone(),
         };
         state.hooks.changed(g.session, change).await;
@@ -552,13 +577,14 @@ pub async fn copy_all(
     // before its children look it up.
     sqlx::query(
         "WITH src AS (
-             SELECT w.id, w.parent_id, w.name, w.kind, w.content, w.full_path, w.size_bytes,
-                    w.content_hash, nextval(pg_get_serial_sequence('workspace_items', 'id')) AS new_id
+             SELECT w.id, w.parent_id, w.name, w.kind, w.content, w.data, w.media_type,
+                    w.full_path, w.size_bytes, w.content_hash,
+                    nextval(pg_get_serial_sequence('workspace_items', 'id')) AS new_id
              FROM workspace_items w WHERE w.session_id = $1)
          INSERT INTO workspace_items (id, session_id, session_uuid, parent_id, name, kind, content,
-             full_path, size_bytes, content_hash, changed_by, change_source)
-         SELECT s.new_id, $2, $3, p.new_id, s.name, s.kind, s.content, s.full_path, s.size_bytes,
-                s.content_hash, $4, $5
+             data, media_type, full_path, size_bytes, content_hash, changed_by, change_source)
+         SELECT s.new_id, $2, $3, p.new_id, s.name, s.kind, s.content, s.data, s.media_type,
+                s.full_path, s.size_bytes, s.content_hash, $4, $5
          FROM src s LEFT JOIN src p ON p.id = s.parent_id",
     )
     .bind(from)

@@ -5,10 +5,11 @@
 
 use super::access::Grant;
 use super::blobs;
+use super::content::{self, Body};
 use super::files::{self, Revive, Writer};
 use super::state::{AppState, FileChange};
 use crate::paths;
-use crate::wire::files::{ItemKind, Saved, TreeItem};
+use crate::wire::files::{Encoding, ItemKind, Saved, TreeItem};
 use crate::wire::history::{
     DeletedItem, FileHistory, PrunedVersions, Source, Version, VersionContent,
 };
@@ -64,6 +65,27 @@ pub async fn read(
     path: &str,
     version: i32,
 ) -> Result<VersionContent, AppError> {
+    let (path, hash, body) = version_body(pool, sid, path, version).await?;
+    let (content, encoding) = match body {
+        Body::Text(t) => (t, None),
+        Body::Binary { bytes, .. } => (content::base64(&bytes), Some(Encoding::Base64)),
+    };
+    Ok(VersionContent {
+        path,
+        version,
+        content,
+        hash,
+        encoding,
+    })
+}
+
+/// The path, hash and content of a version.
+async fn version_body(
+    pool: &PgPool,
+    sid: i64,
+    path: &str,
+    version: i32,
+) -> Result<(String, String, Body), AppError> {
     let path = paths::validate(path)?;
     let key = file_key(pool, sid, &path).await?;
     let hash: String = sqlx::query_scalar(
@@ -78,16 +100,8 @@ pub async fn read(
     .ok_or_else(|| AppError::not_found(format!("{path} has no version {version}")))?;
     let mut db = pool.acquire().await?;
     let bytes = blobs::content(&mut db, sid, &hash, &mut blobs::Cache::default()).await?;
-    Ok(VersionContent {
-        path,
-        version,
-        content: text(bytes)?,
-        hash,
-    })
-}
-
-fn text(bytes: Vec<u8>) -> Result<String, AppError> {
-    String::from_utf8(bytes).map_err(AppError::internal)
+    let body = Body::from_bytes(&path, bytes);
+    Ok((path, hash, body))
 }
 
 /// Makes version `version` the current content, as a new version, through the
@@ -99,9 +113,9 @@ pub async fn restore(
     version: i32,
     base_hash: &str,
 ) -> Result<Saved, AppError> {
-    let old = read(&state.pool, g.session_id, path, version).await?;
+    let (path, _, body) = version_body(&state.pool, g.session_id, path, version).await?;
     let w = Writer::of(g, Source::Restore);
-    files::save_as(state, g, &old.path, old.content, base_hash, w).await
+    files::save_as(state, g, &path, body, base_hash, w).await
 }
 
 /// Deletes each of `roots` with everything below it, recording all of it as one
@@ -224,19 +238,21 @@ pub async fn undelete(
                     size: 0,
                     hash: None,
                     version: 1,
+                    media_type: None,
                 });
             }
             ItemKind::File => {
                 let hash = item.hash.as_deref().unwrap_or_default();
-                let content = text(blobs::content(&mut tx, sid, hash, &mut cache).await?)?;
+                let bytes = blobs::content(&mut tx, sid, hash, &mut cache).await?;
+                let body = Body::from_bytes(&target, bytes);
                 let revive = revive(&mut tx, sid, item.file_key).await?;
                 let made =
-                    files::insert_file(&mut tx, sid, uuid, parent, &target, &content, w, revive)
+                    files::insert_file(&mut tx, sid, uuid, parent, &target, &body, w, revive)
                         .await?;
                 changes.push(FileChange::Written {
                     path: target,
                     hash: hash.to_string(),
-                    content,
+                    bytes: body.into_bytes(),
                 });
                 restored.push(made);
             }

@@ -5,6 +5,7 @@
 //! open review pages refresh and streams whose reader lost access close.
 
 use super::access::{self, Change, Grant, Login, ReviewGrant};
+use super::content::Body;
 use super::files::{self, Writer};
 use super::state::AppState;
 use super::{anchors, blobs, markdown};
@@ -450,9 +451,15 @@ async fn files_at(
     .await?)
 }
 
+/// A version's text; a binary version reads as one line saying what it is, so a
+/// review shows it (and may comment on it) without a text view of its bytes.
 async fn text_of(db: &mut sqlx::PgConnection, sid: i64, hash: &str) -> Result<String, AppError> {
     let bytes = blobs::content(db, sid, hash, &mut blobs::Cache::default()).await?;
-    String::from_utf8(bytes).map_err(AppError::internal)
+    let size = bytes.len();
+    Ok(match String::from_utf8(bytes) {
+        Ok(t) if !t.contains('\0') => t,
+        _ => format!("(binary file, {size} bytes)\n"),
+    })
 }
 
 /// Moves every comment that could follow its lines from revision `from` to `to`;
@@ -745,7 +752,7 @@ pub async fn apply(state: &AppState, rg: &ReviewGrant, comment: Uuid) -> Result<
     let new = anchors::replace_lines(&now.content, line, s.end_line.unwrap_or(line), &text)
         .ok_or_else(|| AppError::internal("a suggestion's lines outside its file"))?;
     let w = Writer::of(&rg.grant, Source::Suggestion);
-    let saved = files::save_as(state, &rg.grant, &path, new, &base.hash, w).await?;
+    let saved = files::save_as(state, &rg.grant, &path, Body::Text(new), &base.hash, w).await?;
     let mut tx = state.pool.begin().await?;
     sqlx::query(
         "UPDATE review_comments SET applied_at = now(), is_resolved = true, resolved_by = $2

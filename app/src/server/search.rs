@@ -8,6 +8,7 @@
 
 use super::access::Grant;
 use super::checkpoints;
+use super::content::Body;
 use super::files::{self, Writer};
 use super::state::{AppState, FileChange as Mirrored};
 use crate::fuzzy;
@@ -118,7 +119,8 @@ impl Compiled {
             "WITH pending AS MATERIALIZED (
                  SELECT i.id FROM workspace_items i
                  LEFT JOIN search_docs d ON d.item_id = i.id AND d.hash = i.content_hash
-                 WHERE i.session_id = $1 AND i.kind = 'file' AND d.item_id IS NULL)
+                 WHERE i.session_id = $1 AND i.kind = 'file' AND i.content IS NOT NULL
+                   AND d.item_id IS NULL)
              SELECT i.full_path, d.content, d.hash FROM search_docs d
              JOIN workspace_items i ON i.id = d.item_id AND i.content_hash = d.hash
              WHERE d.session_id = $1 {}
@@ -171,7 +173,7 @@ pub async fn index(pool: &PgPool, limit: i64) -> Result<usize, AppError> {
              SELECT i.id, i.session_id, i.content_hash, i.content FROM workspace_items i
              JOIN (SELECT DISTINCT session_id, file_key FROM batch) b
                ON i.session_id = b.session_id AND i.file_key = b.file_key
-             WHERE i.kind = 'file'
+             WHERE i.kind = 'file' AND i.content IS NOT NULL
              ON CONFLICT (item_id) DO UPDATE SET hash = EXCLUDED.hash, content = EXCLUDED.content
              WHERE search_docs.hash IS DISTINCT FROM EXCLUDED.hash)
          SELECT count(*) FROM batch",
@@ -444,7 +446,7 @@ pub async fn replace(
             reason: reason.to_string(),
         };
         let file = match now {
-            Ok(Some(f)) if f.hash == base.hash => f,
+            Ok(Some(f)) if f.hash == base.hash && !f.is_binary() => f,
             Ok(Some(_)) => {
                 out.conflicts.push(skip("it changed since the preview"));
                 continue;
@@ -463,8 +465,9 @@ pub async fn replace(
             out.conflicts.push(skip(&e.message));
             continue;
         }
+        let body = Body::Text(after);
         let new = files::NewContent {
-            content: &after,
+            body: &body,
             base_hash: &base.hash,
             delta: None,
             room: None,
@@ -473,7 +476,7 @@ pub async fn replace(
             Some(saved) => {
                 mirrored.push(Mirrored::Written {
                     path: file.path.clone(),
-                    content: after,
+                    bytes: body.into_bytes(),
                     hash: saved.hash.clone(),
                 });
                 out.files.push(FileChange {

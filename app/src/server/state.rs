@@ -24,6 +24,8 @@ pub struct AppState {
 pub struct Settings {
     pub max_file_bytes: usize,
     pub max_workspace_bytes: usize,
+    /// Most bytes of files one upload (or zip archive) may carry.
+    pub max_upload_bytes: usize,
     /// Mark login cookies `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
     /// Longest a public link may live.
@@ -35,7 +37,7 @@ pub struct Settings {
 pub enum FileChange {
     Written {
         path: String,
-        content: String,
+        bytes: Vec<u8>,
         hash: String,
     },
     Folder {

@@ -2,7 +2,7 @@
 //! `templates/` folder, compiled in and written to Postgres at start) and the
 //! sessions users mark as templates: what a new session can start from.
 
-use super::{access, files, state::AppState};
+use super::{access, content::Body, files, state::AppState};
 use crate::wire::history::Source;
 use crate::wire::sessions::{Language, Template};
 use crate::AppError;
@@ -191,7 +191,8 @@ pub async fn fill(
                 by: Some(by),
                 source: Source::Template,
             };
-            files::insert_file(tx, sid, uuid, None, file, content, w, None).await?;
+            let body = Body::Text(content.to_string());
+            files::insert_file(tx, sid, uuid, None, file, &body, w, None).await?;
         }
         // Starters are flat: every file at the root.
         Origin::Starter(id) => {

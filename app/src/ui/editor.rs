@@ -1,7 +1,7 @@
 //! The editor area: tabs over one Monaco editor, and the conflict dialog.
 
 use super::output::{runnable, use_output};
-use super::workspace::{use_ws, Conflict};
+use super::workspace::{use_ws, Binary, Conflict};
 use crate::paths;
 use crate::wire::access::Capability;
 use leptos::prelude::*;
@@ -87,6 +87,11 @@ pub fn EditorArea() -> impl IntoView {
                 </div>
             </Show>
             <div class="editor-host" node_ref=host>
+                {move || {
+                    let path = ws.tabs.active.get()?;
+                    let binary = ws.tabs.binary(&path)?;
+                    Some(view! { <BinaryView path binary /> })
+                }}
 
                 <Show when=move || ws.tabs.active.get().is_none()>
                     <div class="editor-empty">
@@ -103,6 +108,41 @@ pub fn EditorArea() -> impl IntoView {
             {move || ws.tabs.conflict.get().map(|c| view! { <ConflictDialog conflict=c /> })}
 
         </div>
+    }
+}
+
+/// A binary file's tab: an image's preview, what the file is, and a download link.
+#[component]
+pub fn BinaryView(path: String, binary: Binary) -> impl IntoView {
+    let url = binary.url();
+    let name = paths::name(&path).to_string();
+    let preview = binary.media_type.starts_with("image/").then(|| {
+        view! { <img class="binary-preview" src=url.clone() alt=format!("Preview of {path}") /> }
+    });
+    view! {
+        <div class="binary-view" id="binary-view" data-path=path.clone()>
+            {preview}
+            <p class="binary-facts">
+                {format!("{name} · {} · {}", size_label(binary.size), binary.media_type)}
+            </p>
+            <a class="button" download=name href=url>"Download"</a>
+        </div>
+    }
+}
+
+/// A byte count as people read it.
+fn size_label(bytes: i64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
+    let mut size = bytes as f64;
+    let mut unit = 0;
+    while size >= 1024.0 && unit + 1 < UNITS.len() {
+        size /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{size:.1} {}", UNITS[unit])
     }
 }
 

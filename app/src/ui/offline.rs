@@ -108,6 +108,8 @@ impl OfflineCopy {
                 hash: p.base,
                 version: 0,
                 size,
+                encoding: None,
+                media_type: None,
             };
             return Ok(file);
         }

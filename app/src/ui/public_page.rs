@@ -3,7 +3,8 @@
 //! the server (the first file included); Monaco takes over once hydrated.
 
 use super::{
-    account::sign_in_href, layout::IdeLayout, pages::LoadError, tree::visible_rows, use_user,
+    account::sign_in_href, editor::BinaryView, layout::IdeLayout, pages::LoadError,
+    tree::visible_rows, use_user, workspace::Binary,
 };
 use crate::api::{links, sessions::fork_session};
 use crate::wire::files::{FileContent, ItemKind};
@@ -116,12 +117,20 @@ fn PublicFile(
     let ready = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     viewer(host, shown, ready, error);
+    let binary = move || {
+        shown.with(|f| {
+            let f = f.as_ref()?;
+            let binary = Binary::of(f)?;
+            Some(view! { <BinaryView path=f.path.clone() binary /> })
+        })
+    };
     view! {
         <section class="public-file">
             <p class="public-path" id="public-path">{move || shown.with(|f| f.as_ref().map(|f| f.path.clone()))}</p>
             <p class="error" role="alert">{move || error.get()}</p>
+            {binary}
             <pre class="public-code" hidden=move || ready.get()>
-                {move || shown.with(|f| f.as_ref().map(|f| f.content.clone()))}
+                {move || shown.with(|f| f.as_ref().filter(|f| !f.is_binary()).map(|f| f.content.clone()))}
             </pre>
             <div class="review-editor" id="public-editor" node_ref=host class:hidden=move || !ready.get()></div>
         </section>
@@ -156,7 +165,8 @@ fn viewer(
             editor.set_value(Some(e));
         }
         shown.with(|f| {
-            if let (Some(f), Some(e)) = (f, editor.get_value()) {
+            if let (Some(f), Some(e)) = (f.as_ref().filter(|f| !f.is_binary()), editor.get_value())
+            {
                 monaco::show_review_file(
                     &e,
                     &format!("{}/{}", f.hash, f.path),

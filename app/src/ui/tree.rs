@@ -1,8 +1,9 @@
 //! The file tree: rendered on the server, interactive once hydrated. Click or Enter
 //! opens, arrows move and fold, F2 renames, Delete deletes, right-click or
-//! Shift+F10 opens the context menu, drag and drop moves.
+//! Shift+F10 opens the context menu, drag and drop moves; files dropped from the
+//! desktop are uploaded into the folder they land on.
 
-use super::workspace::{use_ws, Ws};
+use super::workspace::{use_ws, Pick, Ws};
 use crate::paths;
 use crate::wire::access::Capability;
 use crate::wire::files::{ItemKind, TreeItem};
@@ -82,6 +83,12 @@ pub fn FileTree() -> impl IntoView {
                         on:click=move |_| new_in_selection(ItemKind::File)>"+"</button>
                     <button class="icon-button" title="New folder" aria-label="New folder"
                         on:click=move |_| new_in_selection(ItemKind::Folder)>"▣"</button>
+                    <button class="icon-button" id="upload-files"
+                        title="Upload files (or drop them on the tree)" aria-label="Upload files"
+                        on:click=move |_| {
+                            let selected = ws.tree.selected.get_untracked();
+                            ws.ask_upload(ws.tree.folder_for(selected.as_deref()), Pick::Files)
+                        }>"⤒"</button>
                 </Show>
                 <button class="icon-button" title="Refresh" aria-label="Refresh"
                     on:click=move |_| ws.refresh()>"⟳"</button>
@@ -119,6 +126,9 @@ pub fn FileTree() -> impl IntoView {
 fn drop_on(ws: &Ws, ev: leptos::ev::DragEvent, folder: Option<String>) {
     ev.prevent_default();
     ev.stop_propagation();
+    if ws.drop_files(&ev, folder.clone()) {
+        return;
+    }
     let Some(from) = ev
         .data_transfer()
         .and_then(|d| d.get_data("text/x-webide-path").ok())
@@ -310,7 +320,12 @@ fn ContextMenu(menu: Menu, close: impl Fn() + Copy + Send + Sync + 'static) -> i
         Some(t) => paths::parent(&t.path).map(str::to_owned),
         None => None,
     };
-    let f2 = folder.clone();
+    let (f2, f3, f4, f5) = (
+        folder.clone(),
+        folder.clone(),
+        folder.clone(),
+        folder.clone(),
+    );
     let entry = move |label: &'static str, action: Box<dyn Fn() + Send + Sync>| {
         view! {
             <button role="menuitem" class="menu-item" on:click=move |ev| {
@@ -328,6 +343,18 @@ fn ContextMenu(menu: Menu, close: impl Fn() + Copy + Send + Sync + 'static) -> i
         entry(
             "New folder…",
             Box::new(move || ws.ask_create(f2.clone(), ItemKind::Folder)),
+        ),
+        entry(
+            "Upload files…",
+            Box::new(move || ws.ask_upload(f3.clone(), Pick::Files)),
+        ),
+        entry(
+            "Upload folder…",
+            Box::new(move || ws.ask_upload(f4.clone(), Pick::Folder)),
+        ),
+        entry(
+            "Import zip here…",
+            Box::new(move || ws.ask_upload(f5.clone(), Pick::Zip)),
         ),
     ];
     let target_items = target.map(|t| {
@@ -375,6 +402,7 @@ mod tests {
             size: 0,
             hash: None,
             version: 1,
+            media_type: None,
         }
     }
 

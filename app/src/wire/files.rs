@@ -11,7 +11,19 @@ pub enum ItemKind {
     Folder,
 }
 
-/// One entry of the tree; `hash` is `None` for folders.
+/// How a file's content travels in JSON: text as it is (the default, left out),
+/// a binary file's bytes in base64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type))]
+#[cfg_attr(feature = "ssr", sqlx(type_name = "text", rename_all = "lowercase"))]
+pub enum Encoding {
+    Utf8,
+    Base64,
+}
+
+/// One entry of the tree; `hash` is `None` for folders, `media_type` is there
+/// for binary files only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct TreeItem {
@@ -20,8 +32,13 @@ pub struct TreeItem {
     pub size: i64,
     pub hash: Option<String>,
     pub version: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    pub media_type: Option<String>,
 }
 
+/// A file's content: text files as before; a binary file's bytes in base64 with
+/// `encoding: "base64"` and its `media_type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct FileContent {
@@ -30,7 +47,36 @@ pub struct FileContent {
     pub hash: String,
     pub version: i32,
     pub size: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    pub encoding: Option<Encoding>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    pub media_type: Option<String>,
 }
+
+impl FileContent {
+    pub fn is_binary(&self) -> bool {
+        self.encoding == Some(Encoding::Base64)
+    }
+}
+
+/// One file of an upload, its path relative to the folder it goes into.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadFile {
+    pub path: String,
+    pub content: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<Encoding>,
+}
+
+/// How an upload's 409 starts when files are in the way: the page then offers to replace them.
+pub const ALREADY_THERE: &str = "already there";
+
+/// Most entries a zip import may hold, and the most its files may expand to,
+/// as a multiple of the archive's size: beyond either it is refused as a zip bomb.
+pub const MAX_ZIP_ENTRIES: usize = 10_000;
+pub const MAX_ZIP_RATIO: u64 = 100;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
@@ -76,6 +122,7 @@ mod tests {
             size: 0,
             hash: Some(hash.into()),
             version: 1,
+            media_type: None,
         }
     }
 

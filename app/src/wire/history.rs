@@ -74,6 +74,9 @@ pub struct VersionContent {
     pub version: i32,
     pub content: String,
     pub hash: String,
+    /// `base64` for a binary version, as `FileContent` has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<super::files::Encoding>,
 }
 
 /// Versions the retention sweep dropped, so the user sees what is gone.

@@ -86,6 +86,7 @@ pub fn router_with(pool: PgPool, services: Services) -> Router {
         settings: app::server::state::Settings {
             max_file_bytes: MAX_FILE_BYTES,
             max_workspace_bytes: 256 * 1024,
+            max_upload_bytes: 128 * 1024,
             secure_cookies: false,
             max_link_secs: 365 * 86_400,
         },

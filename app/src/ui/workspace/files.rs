@@ -40,11 +40,7 @@ impl Ws {
                     if ws.tabs.is_dirty(&path) || ws.copy.waits(&path) {
                         continue;
                     }
-                    bridge::set_content(&path, &file.content);
-                    ws.tabs.update(&path, |t| {
-                        t.hash = file.hash;
-                        t.dirty = false;
-                    });
+                    ws.tabs.reload(file);
                 }
             }
         });
@@ -124,7 +120,7 @@ impl Ws {
                 };
                 spawn_local(async move {
                     let content = (kind == ItemKind::File).then(String::new);
-                    match files::create(ws.session, path.clone(), kind, content).await {
+                    match files::create(ws.session, path.clone(), kind, content, None).await {
                         Ok(_) => {
                             ws.tree.expand_to(&path);
                             ws.refresh();

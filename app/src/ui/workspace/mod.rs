@@ -1,16 +1,18 @@
 //! The IDE page of one session. [`Ws`] ties its parts together, each with one
 //! job: the tree (`tree_state`), the editor's tabs (`tabs`) and this browser's
 //! offline copy (`offline::OfflineCopy`); the operations that span them are in
-//! `files` (open, create, rename, move, delete) and `saving` (saves, conflicts,
-//! and the saves kept offline).
+//! `files` (open, create, rename, move, delete), `saving` (saves, conflicts,
+//! and the saves kept offline) and `uploads` (files and zips from the user's machine).
 
 mod files;
 mod saving;
 mod tabs;
 mod tree_state;
+mod uploads;
 
-pub use tabs::{Conflict, Tabs};
+pub use tabs::{Binary, Conflict, Tabs};
 pub use tree_state::TreeState;
+pub use uploads::Pick;
 
 use super::dialog::{use_dialogs, Dialogs};
 use super::offline::{self, use_connection, Connection, OfflineCopy};

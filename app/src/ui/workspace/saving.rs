@@ -90,6 +90,7 @@ impl Ws {
                     path.clone(),
                     ItemKind::File,
                     Some(content.clone()),
+                    None,
                 )
                 .await;
                 match created {
@@ -175,7 +176,15 @@ impl Ws {
         let copy = conflict_copy_name(&c.path);
         let content = c.mine.clone();
         spawn_local(async move {
-            match files::create(ws.session, copy.clone(), ItemKind::File, Some(content)).await {
+            match files::create(
+                ws.session,
+                copy.clone(),
+                ItemKind::File,
+                Some(content),
+                None,
+            )
+            .await
+            {
                 Ok(_) => {
                     ws.take_theirs(c);
                     ws.refresh();

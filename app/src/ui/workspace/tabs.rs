@@ -12,6 +12,33 @@ pub struct Tab {
     /// The hash the editor's text was based on: sent with the next save.
     pub hash: String,
     pub dirty: bool,
+    /// A binary file is shown (a preview, its size, a download link), not edited.
+    pub binary: Option<Binary>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binary {
+    pub media_type: String,
+    pub base64: String,
+    pub size: i64,
+}
+
+impl Binary {
+    pub fn of(file: &FileContent) -> Option<Self> {
+        file.is_binary().then(|| Binary {
+            media_type: file
+                .media_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            base64: file.content.clone(),
+            size: file.size,
+        })
+    }
+
+    /// The bytes as a `data:` URL, for an image's preview and the download link.
+    pub fn url(&self) -> String {
+        format!("data:{};base64,{}", self.media_type, self.base64)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,15 +103,50 @@ impl Tabs {
                 path: file.path.clone(),
                 hash: file.hash.clone(),
                 dirty: false,
+                binary: Binary::of(file),
             })
         });
         self.active.set(Some(file.path.clone()));
-        bridge::show(&file.path, Some(&file.content));
+        if !file.is_binary() {
+            bridge::show(&file.path, Some(&file.content));
+        }
+    }
+
+    /// Takes the server's version of the file of an open tab without edits.
+    pub fn reload(&self, file: FileContent) {
+        if !file.is_binary() {
+            bridge::set_content(&file.path, &file.content);
+        }
+        let binary = Binary::of(&file);
+        self.update(&file.path, |t| {
+            t.binary = binary;
+            t.hash = file.hash.clone();
+            t.dirty = false;
+        });
+    }
+
+    /// The binary file the tab of `path` shows, if it is one (tracked).
+    pub fn binary(&self, path: &str) -> Option<Binary> {
+        self.open.with(|t| {
+            t.iter()
+                .find(|t| t.path == path)
+                .and_then(|t| t.binary.clone())
+        })
     }
 
     pub fn activate(&self, path: &str) {
         self.active.set(Some(path.to_string()));
-        bridge::show(path, None);
+        if self.binary_untracked(path).is_none() {
+            bridge::show(path, None);
+        }
+    }
+
+    fn binary_untracked(&self, path: &str) -> Option<Binary> {
+        self.open.with_untracked(|t| {
+            t.iter()
+                .find(|t| t.path == path)
+                .and_then(|t| t.binary.clone())
+        })
     }
 
     /// The editor reported an edit of `path`. Runs on every keystroke: only the
@@ -108,9 +170,10 @@ impl Tabs {
             let next = self
                 .open
                 .with_untracked(|t| t.last().map(|t| t.path.clone()));
-            self.active.set(next.clone());
             if let Some(next) = next {
-                bridge::show(&next, None);
+                self.activate(&next);
+            } else {
+                self.active.set(None);
             }
         }
     }
@@ -141,8 +204,7 @@ impl Tabs {
             }
         });
         if let Some(new) = self.active.get_untracked().and_then(|a| moved(&a)) {
-            self.active.set(Some(new.clone()));
-            bridge::show(&new, None);
+            self.activate(&new);
         }
     }
 
