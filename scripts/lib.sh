@@ -85,12 +85,19 @@ ensure_vendor() {
   # names it to the service worker from this list so it is kept for offline use.
   (cd public/vendor/monaco/vs/assets && printf '["/vendor/monaco/vs/assets/%s"]\n' editor.worker-*.js) \
     >public/vendor/monaco/offline.json
-  local x=vendor/node_modules/@xterm
-  v=$(node -p 'require("./vendor/node_modules/@xterm/xterm/package.json").version')
+  # xterm.js ships UMD bundles, which would register with Monaco's AMD loader when
+  # it is there: each is wrapped so it sees no `define` and sets its global, and
+  # loads as a plain script (the pages' CSP allows no eval).
+  local x=vendor/node_modules/@xterm f
+  v="$(node -p 'require("./vendor/node_modules/@xterm/xterm/package.json").version') umd-wrapped"
   if [ "$(cat public/vendor/xterm/VERSION 2>/dev/null)" != "$v" ]; then
     rm -rf public/vendor/xterm
     mkdir -p public/vendor/xterm
-    cp $x/xterm/lib/xterm.js $x/xterm/css/xterm.css $x/addon-fit/lib/addon-fit.js public/vendor/xterm/
+    cp $x/xterm/css/xterm.css public/vendor/xterm/
+    for f in $x/xterm/lib/xterm.js $x/addon-fit/lib/addon-fit.js; do
+      { echo '(function (define, module, exports) {'; cat "$f"; printf '\n})();\n'; } \
+        >"public/vendor/xterm/$(basename "$f")"
+    done
     echo "$v" >public/vendor/xterm/VERSION
   fi
 }

@@ -1,4 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
+import { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { reload, row, startAsGuest, typeInEditor } from "./helpers";
 
 // File history, recovery and search, as a user drives them.

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { open, register, row, unique, user } from "./helpers";
 
 // Templates, public links and forks: a session made from the C starter runs in

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { BrowserContext, expect, Page, request, test } from "@playwright/test";
+import { BrowserContext, Page, request } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { row, startAsGuest, typeInEditor } from "./helpers";
 
 // Offline: once a session page has loaded, the browser's offline mode must not stop

@@ -1,4 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
+import { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { open, unique, user } from "./helpers";
 
 // Code review in two browsers: alice submits; bob, a junior reviewer, claims it

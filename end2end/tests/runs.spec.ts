@@ -1,4 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
+import { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { row, startAsGuest } from "./helpers";
 
 // Runs: F5 and ▶ Run execute the shown file apart from the terminals, its output

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { open, reload, row, startAsGuest, unique, user } from "./helpers";
 
 // Settings live on the server and apply from the first render: the light theme
@@ -56,4 +56,21 @@ test("a guest keeps settings too; values out of range are refused", async ({ pag
   await reload(page);
   await expect(page.locator("html")).toHaveAttribute("data-theme", "high_contrast");
   await expect(page.locator("#setting-tab-size")).toHaveValue("2");
+});
+
+test("signing out everywhere ends the other browser's login too", async ({ browser }) => {
+  const name = unique();
+  const laptop = await user(browser, name);
+  const phone = await (await browser.newContext()).newPage();
+  await open(phone, "/login");
+  await phone.locator("input[name=login]").fill(name);
+  await phone.locator("input[name=password]").fill("correct horse");
+  await phone.getByRole("button", { name: "Sign in" }).click();
+  await expect(phone.locator("#current-user")).toHaveText(name);
+
+  await open(laptop, "/settings");
+  await laptop.locator("#logout-everywhere").click();
+  await expect(laptop).toHaveURL(/\/login$/);
+  await reload(phone);
+  await expect(phone.locator("#current-user")).toHaveCount(0);
 });

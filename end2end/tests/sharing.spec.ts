@@ -1,4 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
+import { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { open, row, typeInEditor, unique, user } from "./helpers";
 
 // Collaborators: alice shares a session with bob, changes his role, removes him;

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 
 // The IDE shell: server-rendered, then hydrated by the WASM bundle.
 

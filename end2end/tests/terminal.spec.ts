@@ -1,4 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
+import { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { startAsGuest } from "./helpers";
 
 // The terminal panel: a real shell in the session's sandbox, its files in the

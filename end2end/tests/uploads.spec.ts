@@ -1,4 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
+import { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { row, startAsGuest } from "./helpers";
 
 // Files from the desktop: dropped on the tree or picked with the Upload command,

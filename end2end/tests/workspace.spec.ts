@@ -1,4 +1,5 @@
-import { expect, Page, test } from "@playwright/test";
+import { Page } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { open, register, reload, row, typeInEditor, unique } from "./helpers";
 
 // Accounts, sessions, the file tree and the Monaco editor, as a user drives them.

@@ -44,6 +44,20 @@ pub struct Config {
     #[arg(long, env = "WEBIDE_MAX_UPLOAD_BYTES", default_value_t = 32 * 1024 * 1024)]
     pub max_upload_bytes: usize,
 
+    /// Proxies (addresses or networks, comma-separated) whose `X-Forwarded-For`
+    /// tells the client's address for rate limits; others' is ignored.
+    #[arg(long, env = "WEBIDE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<app::server::client_addr::Cidr>,
+
+    /// Accounts, and guest sessions, one client address may make an hour.
+    #[arg(long, env = "WEBIDE_SIGNUPS_PER_HOUR", default_value_t = 30)]
+    pub signups_per_hour: i64,
+
+    /// Guests whose logins have not been used for this many days are deleted,
+    /// with their sessions.
+    #[arg(long, env = "WEBIDE_GUEST_IDLE_DAYS", default_value_t = 30)]
+    pub guest_idle_days: i64,
+
     /// Longest a public link may live, in days.
     #[arg(long, env = "WEBIDE_LINK_MAX_DAYS", default_value_t = 365)]
     pub link_max_days: i64,
@@ -302,6 +316,8 @@ impl Config {
             max_upload_bytes: self.max_upload_bytes,
             secure_cookies: self.secure_cookies,
             max_link_secs: self.link_max_days.max(1) * 86_400,
+            trusted_proxies: self.trusted_proxies.clone(),
+            signups_per_hour: self.signups_per_hour,
         }
     }
 }

@@ -35,6 +35,11 @@ pub fn session_routes() -> Vec<(&'static str, MethodRouter<Services>)> {
 /// The whole HTTP surface; `services` serves the terminal sockets and the events
 /// streams (its sandboxes are the `hooks` of `state`).
 pub fn app(state: AppState, services: Services) -> Router {
+    let secure = state.settings.secure_cookies;
+    // Only ever switched on: a process serves one way (tests build many routers at once).
+    if secure {
+        app::server::login::serve_secure(true);
+    }
     let live = session_routes()
         .into_iter()
         .fold(Router::new(), |r, (path, route)| r.route(path, route))
@@ -71,6 +76,7 @@ pub fn app(state: AppState, services: Services) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(limits, refuse_large_bodies))
         .layer(axum::middleware::from_fn(crate::same_origin::guard))
+        .layer(axum::middleware::from_fn_with_state(secure, security_headers))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
@@ -97,6 +103,35 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Refuses a declared body over the limit with the API's JSON error; bodies that
 /// do not declare their length are cut by `RequestBodyLimitLayer`.
+/// Headers on every answer: no sniffing a file's type from its bytes, no framing
+/// (pages also say so in their CSP), referrers only to this site (a public link's
+/// token is in its page's address), and HSTS when served over HTTPS.
+async fn security_headers(
+    State(secure): State<bool>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use http::header::{self, HeaderValue};
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if secure {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    res
+}
+
 /// The largest request bodies: the API's, and the uploads' (which carry files in base64).
 #[derive(Clone, Copy)]
 struct BodyLimits {

@@ -80,8 +80,12 @@ async fn serve(
     let sandboxes = services.sandboxes.clone();
     crate::upkeep::start(
         pool.clone(),
-        config.retention(),
-        Duration::from_secs(config.history_sweep_secs),
+        crate::upkeep::Sweeps {
+            retention: config.retention(),
+            every: Duration::from_secs(config.history_sweep_secs),
+            guest_idle_days: config.guest_idle_days,
+            hooks: sandboxes.clone(),
+        },
     );
     sandboxes.start().await.map_err(|source| Error::Database {
         target: "cleaning up sandboxes".into(),

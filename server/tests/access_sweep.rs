@@ -32,7 +32,8 @@ const PUBLIC: [&str; 6] = [
 ];
 /// Functions about the caller's own account or sessions: they take no session
 /// of anyone else's. Every other function takes one and is held to 401/404/403.
-const OWN: [&str; 10] = [
+const OWN: [&str; 11] = [
+    "/api/auth/logout_everywhere",
     "/api/sessions/list",
     "/api/sessions/create",
     "/api/templates/list",

@@ -1,4 +1,5 @@
-//! Probes, the health server function and API error shapes, over a real database.
+//! Probes, the health server function and API error shapes, over a real database;
+//! and what changes when served over HTTPS.
 
 mod common;
 
@@ -55,4 +56,58 @@ async fn pages_render_on_the_server(pool: PgPool) {
     assert!(session.body.contains("Sign in to open this session"));
     let missing = get(&app, "/definitely/not/here").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+/// Served over HTTPS (`--secure-cookies`): the login cookie is `__Host-` and
+/// Secure, and answers carry HSTS. Here because the cookie's name is the
+/// process's: no test of this binary signs in the plain way meanwhile.
+#[sqlx::test(migrations = "../migrations")]
+async fn served_secure_the_login_cookie_is_host_only_and_hsts_is_sent(pool: PgPool) {
+    let mut settings = common::settings();
+    settings.secure_cookies = true;
+    let app = common::router_configured(pool, settings);
+    let mut c = common::Client::new(&app);
+    let r = c.post("/api/auth/guest", serde_json::json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cookie = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("__Host-webide_session="))
+        .expect("the login cookie")
+        .to_string();
+    assert!(
+        cookie.contains("; Path=/") && cookie.contains("; Secure") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    assert_eq!(r.headers["strict-transport-security"], "max-age=31536000");
+    let token = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string();
+    let me = |cookie: String| {
+        let app = app.clone();
+        async move {
+            let mut c = common::Client {
+                cookie: Some(cookie),
+                ..common::Client::new(&app)
+            };
+            c.ok("/api/auth/me", serde_json::json!({})).await
+        }
+    };
+    assert_eq!(
+        me(format!("__Host-webide_session={token}")).await["is_guest"],
+        true
+    );
+    // The same token under the plain name (which a sibling subdomain could set) is no login.
+    assert_eq!(
+        me(format!("webide_session={token}")).await,
+        serde_json::Value::Null
+    );
+    app::server::login::serve_secure(false);
 }

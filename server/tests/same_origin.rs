@@ -2,7 +2,9 @@
 //! HTML form that would sign the visitor into an attacker's account, a JSON body
 //! sent as `text/plain` (no CORS preflight), a terminal socket or an events
 //! stream opened from elsewhere. Clients that say nothing of where they come
-//! from (curl, scripts) are served.
+//! from (curl, scripts) are served. Pages carry a Content-Security-Policy with a
+//! nonce of their own, and every answer the headers that keep it from being
+//! framed, sniffed or referred elsewhere.
 
 mod common;
 
@@ -105,4 +107,59 @@ async fn terminals_and_streams_refuse_other_origins(pool: PgPool) {
         ),
     }
     assert!(handshake(format!("http://{addr}")).await.is_ok());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn pages_carry_a_policy_with_their_own_nonce_and_every_answer_its_headers(pool: PgPool) {
+    let app = router(pool.clone());
+    let page = common::get(&app, "/login").await;
+    let csp = page.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .unwrap()
+        .to_string();
+    assert!(nonce.len() >= 16, "{csp}");
+    for directive in [
+        "script-src 'self' 'nonce-",
+        "'wasm-unsafe-eval'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive}: {csp}");
+    }
+    assert!(!csp.contains("'unsafe-eval'") && !csp.contains("script-src 'self' 'unsafe-inline'"));
+    // Every inline script of the page carries it; none goes without.
+    let inline: Vec<&str> = page
+        .body
+        .split("<script")
+        .skip(1)
+        .filter(|s| !s.starts_with(" src="))
+        .collect();
+    assert!(!inline.is_empty());
+    for s in inline {
+        assert!(s.contains(&format!("nonce=\"{nonce}\"")), "{s:.80}");
+    }
+    // A new page, a new nonce.
+    let again = common::get(&app, "/login").await;
+    assert!(!again.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains(&nonce));
+
+    for r in [
+        page,
+        common::get(&app, "/api/nope").await,
+        common::get(&app, "/healthz").await,
+    ] {
+        assert_eq!(r.headers["x-content-type-options"], "nosniff");
+        assert_eq!(r.headers["x-frame-options"], "DENY");
+        assert_eq!(r.headers["referrer-policy"], "same-origin");
+        // Not served over HTTPS here: no HSTS.
+        assert!(r.headers.get("strict-transport-security").is_none());
+    }
 }

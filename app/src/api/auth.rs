@@ -23,6 +23,14 @@ pub async fn logout() -> Result<(), AppError> {
     crate::server::auth::logout().await
 }
 
+/// Ends every login of the caller, on every device, this one included; their
+/// open terminals and event streams close. How many logins ended.
+#[server(prefix = "/api", endpoint = "auth/logout_everywhere", input = Json)]
+pub async fn logout_everywhere() -> Result<usize, AppError> {
+    let (state, me) = crate::server::access::caller().await?;
+    crate::server::auth::logout_everywhere(&state, &me).await
+}
+
 /// The signed-in user, or `null`.
 #[server(prefix = "/api", endpoint = "auth/me", input = Json)]
 pub async fn me() -> Result<Option<User>, AppError> {

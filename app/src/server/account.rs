@@ -44,16 +44,7 @@ pub async fn change_password(
         .bind(&hash)
         .execute(&mut *tx)
         .await?;
-    let ended: Vec<Vec<u8>> = sqlx::query_scalar(
-        "DELETE FROM auth_sessions WHERE user_id = $1 AND token_hash <> $2 RETURNING token_hash",
-    )
-    .bind(me.id)
-    .bind(&me.token_hash)
-    .fetch_all(&mut *tx)
-    .await?;
-    for token in ended {
-        access::announce(&mut *tx, &access::Change::Token(hex::encode(token))).await?;
-    }
+    login::end_logins(&mut tx, me.id, Some(&me.token_hash)).await?;
     tx.commit().await?;
     tracing::info!(user = %me.user.username, "password changed; other logins ended");
     Ok(())

@@ -2,6 +2,7 @@
 //! it belongs to, and the cookie sent when a login starts or is renewed. What a
 //! login may do is decided in `access`.
 
+use super::access;
 use super::digest::sha256;
 use super::state::AppState;
 use crate::wire::auth::User;
@@ -12,7 +13,30 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 pub const COOKIE: &str = "webide_session";
+/// The login cookie's name when served over HTTPS: the `__Host-` prefix binds it
+/// to this host (Secure, `Path=/`, no Domain), so a sibling subdomain cannot plant
+/// one and sign a visitor into another account.
+pub const HOST_COOKIE: &str = "__Host-webide_session";
+/// A login stays while used (the sliding lifetime)…
 pub const SESSION_DAYS: i64 = 30;
+/// …but never longer than this after it began.
+pub const MAX_LOGIN_DAYS: i64 = 90;
+
+/// Whether this process serves its cookies secure: set once at start, from the
+/// settings; it names the login cookie wherever a request is read.
+static SECURE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn serve_secure(on: bool) {
+    SECURE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn login_cookie() -> &'static str {
+    if SECURE.load(std::sync::atomic::Ordering::Relaxed) {
+        HOST_COOKIE
+    } else {
+        COOKIE
+    }
+}
 /// A user row as the API shows it, with the database id (which never leaves the server).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -49,9 +73,9 @@ pub fn cookie_token() -> Option<String> {
     token_in(&use_context::<http::request::Parts>()?.headers)
 }
 
-/// The login token in a request's headers.
+/// The login token in a request's headers (only the `__Host-` cookie when secure).
 pub fn token_in(headers: &http::HeaderMap) -> Option<String> {
-    cookie_in(headers, COOKIE)
+    cookie_in(headers, login_cookie())
 }
 
 /// The value of cookie `name` in a request's headers, unless empty.
@@ -67,23 +91,66 @@ pub fn cookie_in(headers: &http::HeaderMap, name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Keeps an active login signed in: a new expiry, and the cookie sent again.
+/// Keeps an active login signed in: a new expiry (within its absolute lifetime),
+/// and the cookie sent again.
 pub async fn renew(state: &AppState, token: &str) -> Result<(), AppError> {
-    sqlx::query(
+    let left: Option<i64> = sqlx::query_scalar(
         "UPDATE auth_sessions SET last_used_at = now(),
-                expires_at = now() + make_interval(days => $2)
-         WHERE token_hash = $1",
+                expires_at = LEAST(now() + make_interval(days => $2),
+                                   created_at + make_interval(days => $3))
+         WHERE token_hash = $1 RETURNING extract(epoch FROM expires_at - now())::int8",
     )
     .bind(token_hash(token))
     .bind(SESSION_DAYS as i32)
-    .execute(&state.pool)
+    .bind(MAX_LOGIN_DAYS as i32)
+    .fetch_optional(&state.pool)
     .await?;
-    set_cookie(state, token, SESSION_DAYS * 86_400);
+    if let Some(left) = left {
+        set_cookie(state, token, left.max(0));
+    }
     Ok(())
 }
 
-/// Creates a login session and sends its cookie.
+/// Ends one login (by its token's hash); its sockets and streams close.
+pub async fn end_login(pool: &sqlx::PgPool, hash: &[u8]) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1")
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    access::announce(&mut *tx, &access::Change::Token(hex::encode(hash))).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends every login of `user_id` but `except`; their sockets and streams close.
+/// How many ended.
+pub async fn end_logins(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    user_id: i64,
+    except: Option<&[u8]>,
+) -> Result<usize, AppError> {
+    let ended: Vec<Vec<u8>> = sqlx::query_scalar(
+        "DELETE FROM auth_sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2
+         RETURNING token_hash",
+    )
+    .bind(user_id)
+    .bind(except)
+    .fetch_all(&mut **tx)
+    .await?;
+    for token in &ended {
+        access::announce(&mut **tx, &access::Change::Token(hex::encode(token))).await?;
+    }
+    Ok(ended.len())
+}
+
+/// Creates a login session and sends its cookie. The login the request came
+/// with (a guest's, one planted before sign-in) ends: a new login never reuses a
+/// token someone else may know.
 pub async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError> {
+    if let Some(old) = cookie_token() {
+        end_login(&state.pool, &token_hash(&old)).await?;
+    }
     let mut raw = [0u8; 32];
     OsRng.fill_bytes(&mut raw);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
@@ -101,7 +168,7 @@ pub async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError>
 }
 
 pub fn set_cookie(state: &AppState, token: &str, max_age: i64) {
-    send_cookie(state, COOKIE, token, max_age, true);
+    send_cookie(state, login_cookie(), token, max_age, true);
 }
 
 /// Sends cookie `name` with the response being made (`max_age` 0 deletes it).
@@ -119,5 +186,31 @@ pub fn send_cookie(state: &AppState, name: &str, value: &str, max_age: i64, http
         format!("{name}={value}; Path=/{http_only}; SameSite=Lax; Max-Age={max_age}{secure}");
     if let Ok(v) = http::HeaderValue::from_str(&cookie) {
         res.append_header(http::header::SET_COOKIE, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn served_secure_only_the_host_cookie_signs_in() {
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            http::header::COOKIE,
+            "webide_session=planted".parse().unwrap(),
+        );
+        assert_eq!(token_in(&h).as_deref(), Some("planted"));
+        serve_secure(true);
+        // A sibling subdomain can set `webide_session`, never `__Host-…`.
+        assert_eq!(token_in(&h), None);
+        h.insert(
+            http::header::COOKIE,
+            "webide_session=planted; __Host-webide_session=mine"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(token_in(&h).as_deref(), Some("mine"));
+        serve_secure(false);
     }
 }

@@ -30,6 +30,10 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Longest a public link may live.
     pub max_link_secs: i64,
+    /// Proxies whose `X-Forwarded-For` tells the client's address.
+    pub trusted_proxies: Vec<super::client_addr::Cidr>,
+    /// Accounts, and guests, one address may make an hour.
+    pub signups_per_hour: i64,
 }
 
 /// A change the API made to a session's files, once committed.

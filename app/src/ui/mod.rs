@@ -48,6 +48,8 @@ use leptos_router::{
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     let prefs = crate::server::settings::from_request().unwrap_or_default();
+    #[cfg(feature = "ssr")]
+    crate::server::csp::send();
     #[cfg(not(feature = "ssr"))]
     let prefs = crate::wire::settings::Settings::default();
     view! {

@@ -227,6 +227,17 @@ fn Account(user: crate::wire::auth::User) -> impl IntoView {
             }
         });
     };
+    let everywhere = move |_| {
+        spawn_local(async move {
+            match crate::api::auth::logout_everywhere().await {
+                // A full load: this page's login has ended too.
+                Ok(_) => {
+                    let _ = window().location().set_href("/login");
+                }
+                Err(e) => notice.set(Some((e.message, true))),
+            }
+        });
+    };
     let guest = user.is_guest;
     view! {
         <section class="account" aria-label="Account">
@@ -248,6 +259,11 @@ fn Account(user: crate::wire::auth::User) -> impl IntoView {
                     <label>"Password" <input id="email-password" type="password" autocomplete="current-password" required bind:value=email_password /></label>
                     <button class="button" type="submit">"Change email"</button>
                 </form>
+                <div class="form narrow">
+                    <h3>"Sign-ins"</h3>
+                    <p class="hint">"Signs you out on every device and browser, this one too; open terminals there close."</p>
+                    <button class="button" id="logout-everywhere" type="button" on:click=everywhere>"Sign out everywhere"</button>
+                </div>
             })}
             <form class="form narrow danger-zone" on:submit=delete aria-label="Delete account">
                 <h3>"Delete account"</h3>

@@ -75,7 +75,34 @@ pub fn router(pool: PgPool) -> Router {
     router_with(pool, services)
 }
 
+/// The tests' server with other settings.
+pub fn router_configured(pool: PgPool, settings: app::server::state::Settings) -> Router {
+    let services = services_in(data_dir(), pool.clone(), Duration::from_secs(600));
+    router_set(pool, services, settings)
+}
+
 pub fn router_with(pool: PgPool, services: Services) -> Router {
+    router_set(pool, services, settings())
+}
+
+/// The settings of the tests' server: small limits, and sign-ups enough for any test.
+pub fn settings() -> app::server::state::Settings {
+    app::server::state::Settings {
+        max_file_bytes: MAX_FILE_BYTES,
+        max_workspace_bytes: 256 * 1024,
+        max_upload_bytes: 128 * 1024,
+        secure_cookies: false,
+        max_link_secs: 365 * 86_400,
+        trusted_proxies: Vec::new(),
+        signups_per_hour: 1000,
+    }
+}
+
+pub fn router_set(
+    pool: PgPool,
+    services: Services,
+    settings: app::server::state::Settings,
+) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name(app::BUNDLE_NAME)
         .site_root(env!("CARGO_TARGET_TMPDIR"))
@@ -83,13 +110,7 @@ pub fn router_with(pool: PgPool, services: Services) -> Router {
     let state = AppState {
         pool,
         leptos_options,
-        settings: app::server::state::Settings {
-            max_file_bytes: MAX_FILE_BYTES,
-            max_workspace_bytes: 256 * 1024,
-            max_upload_bytes: 128 * 1024,
-            secure_cookies: false,
-            max_link_secs: 365 * 86_400,
-        },
+        settings,
         hooks: services.sandboxes.clone(),
         runs: Arc::new(server::runs::Hooks(services.runs.clone())),
         contents: Default::default(),
@@ -147,6 +168,8 @@ pub struct Client {
     pub app: Router,
     pub cookie: Option<String>,
     pub address: std::net::SocketAddr,
+    /// Sent as `X-Forwarded-For`.
+    pub forwarded_for: Option<String>,
 }
 
 impl Client {
@@ -155,6 +178,7 @@ impl Client {
             app: app.clone(),
             cookie: None,
             address: ([127, 0, 0, 1], 40000).into(),
+            forwarded_for: None,
         }
     }
 
@@ -162,6 +186,9 @@ impl Client {
         let mut req = Request::post(uri).header("content-type", "application/json");
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
+        }
+        if let Some(f) = &self.forwarded_for {
+            req = req.header("x-forwarded-for", f);
         }
         let body = body.to_string();
         let mut req = req

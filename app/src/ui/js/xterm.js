@@ -4,12 +4,16 @@
 
 let loading = null;
 
-// The UMD bundles would register with Monaco's AMD loader when it is present;
-// run them with `define` hidden so they set globals instead.
-async function runUmd(url) {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`could not load ${url}: ${res.status}`);
-  new Function("define", "module", "exports", await res.text())(undefined, undefined, undefined);
+// The UMD bundles are served wrapped so that they set globals even when Monaco's
+// AMD loader is there (scripts/lib.sh, ensure_vendor): plain scripts, no eval.
+function runUmd(url) {
+  return new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = url;
+    s.onload = resolve;
+    s.onerror = () => reject(new Error(`could not load ${url}`));
+    document.head.appendChild(s);
+  });
 }
 
 export function loadXterm() {
