@@ -97,6 +97,12 @@ impl AppError {
         Self::new(ErrorCode::TooLarge, message)
     }
 
+    /// 429 for a cap reached (sessions, terminals, sockets): waiting alone does
+    /// not help, so no `retry_after`; the message says what to close.
+    pub fn too_many(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::RateLimited, message)
+    }
+
     pub fn rate_limited(retry_after: u64) -> Self {
         Self {
             retry_after: Some(retry_after),

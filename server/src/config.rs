@@ -53,6 +53,23 @@ pub struct Config {
     #[arg(long, env = "WEBIDE_SIGNUPS_PER_HOUR", default_value_t = 30)]
     pub signups_per_hour: i64,
 
+    /// Sessions one account may own (more: 429).
+    #[arg(long, env = "WEBIDE_MAX_SESSIONS_PER_USER", default_value_t = 200)]
+    pub max_sessions_per_user: i64,
+
+    /// Open terminals one session may have (more: the terminal says why and closes).
+    #[arg(long, env = "WEBIDE_MAX_TERMINALS_PER_SESSION", default_value_t = 8)]
+    pub max_terminals_per_session: usize,
+
+    /// Terminal sockets and events streams one user may have open at once (more: 429).
+    #[arg(long, env = "WEBIDE_MAX_SOCKETS_PER_USER", default_value_t = 32)]
+    pub max_sockets_per_user: usize,
+
+    /// Sandboxes this server runs at once; 0 sizes it to the machine (one per 128 MiB
+    /// of memory, at least 4).
+    #[arg(long, env = "WEBIDE_MAX_SANDBOXES", default_value_t = 0)]
+    pub max_sandboxes: usize,
+
     /// Guests whose logins have not been used for this many days are deleted,
     /// with their sessions.
     #[arg(long, env = "WEBIDE_GUEST_IDLE_DAYS", default_value_t = 30)]
@@ -309,6 +326,19 @@ impl Config {
         }
     }
 
+    pub fn caps(&self) -> crate::caps::Caps {
+        let machine = crate::caps::Caps::sandboxes_for_this_machine();
+        crate::caps::Caps {
+            sandboxes: if self.max_sandboxes == 0 {
+                machine
+            } else {
+                self.max_sandboxes
+            },
+            terminals_per_session: self.max_terminals_per_session,
+            sockets_per_user: self.max_sockets_per_user,
+        }
+    }
+
     pub fn settings(&self) -> Settings {
         Settings {
             max_file_bytes: self.max_file_bytes,
@@ -318,6 +348,7 @@ impl Config {
             max_link_secs: self.link_max_days.max(1) * 86_400,
             trusted_proxies: self.trusted_proxies.clone(),
             signups_per_hour: self.signups_per_hour,
+            max_sessions_per_user: self.max_sessions_per_user,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod access_watch;
 pub mod admin;
+pub mod caps;
 pub mod commands;
 pub mod config;
 pub mod database;

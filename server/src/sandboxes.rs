@@ -4,6 +4,7 @@
 //! nothing running for the idle time. Changes the API makes to files are mirrored
 //! into it (the state's hooks).
 
+use crate::caps::Caps;
 use crate::commands;
 use crate::news::News;
 use crate::runner::{FsOp, Progress, Runner, RunnerError, SessionRef, TermSize};
@@ -64,6 +65,7 @@ pub struct Sandboxes {
     news: Arc<News>,
     max_file_bytes: u64,
     idle: Duration,
+    caps: Caps,
     live: tokio::sync::Mutex<HashMap<Uuid, Arc<Live>>>,
     /// Sessions whose sandbox is being started, each behind its own gate.
     opening: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
@@ -75,6 +77,9 @@ pub enum WorkspaceError {
     Runner(#[from] RunnerError),
     #[error("syncing the files: {0}")]
     Sync(#[from] sync::SyncError),
+    /// A cap is reached; the message says which.
+    #[error("{0}")]
+    Full(String),
 }
 
 impl Sandboxes {
@@ -84,6 +89,7 @@ impl Sandboxes {
         news: Arc<News>,
         max_file_bytes: usize,
         idle: Duration,
+        caps: Caps,
     ) -> Arc<Self> {
         Arc::new(Self {
             runner,
@@ -91,6 +97,7 @@ impl Sandboxes {
             news,
             max_file_bytes: max_file_bytes as u64,
             idle,
+            caps,
             live: Default::default(),
             opening: Default::default(),
         })
@@ -153,8 +160,18 @@ impl Sandboxes {
             .or_default()
             .clone();
         let _opening = gate.lock().await;
-        if let Some(l) = self.live.lock().await.get(&s.uuid) {
-            return Ok(l.clone());
+        {
+            let live = self.live.lock().await;
+            if let Some(l) = live.get(&s.uuid) {
+                return Ok(l.clone());
+            }
+            if live.len() >= self.caps.sandboxes {
+                self.opening.lock().expect("lock").remove(&s.uuid);
+                return Err(WorkspaceError::Full(format!(
+                    "this server runs the most sandboxes it may ({}) just now: try again once others are idle",
+                    self.caps.sandboxes
+                )));
+            }
         }
         let opened = self.start_sandbox(s, progress).await;
         // Known as running before the gate goes, so no second start slips in between.
@@ -249,6 +266,19 @@ impl Sandboxes {
                 t.resize(size);
                 return Ok((t, true));
             }
+        }
+        let open = live
+            .terminals
+            .lock()
+            .expect("lock")
+            .values()
+            .filter(|t| t.exit_code().is_none())
+            .count();
+        if open >= self.caps.terminals_per_session {
+            return Err(WorkspaceError::Full(format!(
+                "a session may have {} terminals open at once: close one first",
+                self.caps.terminals_per_session
+            )));
         }
         let shell = match self.runner.open_shell(live.session, size).await {
             Ok(shell) => shell,

@@ -76,6 +76,7 @@ async fn serve(
         config.max_file_bytes,
         Duration::from_secs(config.idle_secs),
         config.run_settings(),
+        config.caps(),
     );
     let sandboxes = services.sandboxes.clone();
     crate::upkeep::start(

@@ -3,6 +3,7 @@
 //! close sockets and streams when access ends.
 
 use crate::access_watch::Watchers;
+use crate::caps::{Caps, Sockets};
 use crate::news::News;
 use crate::runner::Runner;
 use crate::runs::{RunSettings, Runs};
@@ -20,6 +21,8 @@ pub struct Services {
     pub news: Arc<News>,
     pub watchers: Arc<Watchers>,
     pub runs: Arc<Runs>,
+    /// Each user's open terminal sockets and events streams, within their cap.
+    pub sockets: Arc<Sockets>,
 }
 
 impl Services {
@@ -32,9 +35,17 @@ impl Services {
         max_file_bytes: usize,
         idle: Duration,
         run_settings: RunSettings,
+        caps: Caps,
     ) -> Self {
         let news = Arc::new(News::default());
-        let sandboxes = Sandboxes::new(runner, pool.clone(), news.clone(), max_file_bytes, idle);
+        let sandboxes = Sandboxes::new(
+            runner,
+            pool.clone(),
+            news.clone(),
+            max_file_bytes,
+            idle,
+            caps,
+        );
         let watchers = Watchers::new(pool.clone());
         let (n, s) = (news.clone(), sandboxes.clone());
         watchers.start(move |change| match *change {
@@ -48,6 +59,7 @@ impl Services {
         });
         Self {
             runs: Runs::new(sandboxes.clone(), pool.clone(), run_settings),
+            sockets: Sockets::new(caps.sockets_per_user),
             pool,
             sandboxes,
             news,

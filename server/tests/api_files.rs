@@ -350,3 +350,42 @@ async fn files_made_at_once_in_a_new_folder_all_land(pool: PgPool) {
         "main.py, two folders, eight files"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn one_contents_answer_carries_at_most_16_mib(pool: PgPool) {
+    let mut settings = common::settings();
+    settings.max_file_bytes = 8 << 20;
+    settings.max_workspace_bytes = 64 << 20;
+    let app = common::router_configured(pool, settings);
+    let mut c = Client::register(&app, "alice").await;
+    let s = c.session().await;
+    let six = "x".repeat(6 << 20);
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        c.ok(
+            "/api/files/create",
+            json!({"session": s, "path": name, "kind": "file", "content": six}),
+        )
+        .await;
+    }
+    let e = c
+        .fails(
+            "/api/files/contents",
+            json!({"session": s, "paths": ["a.txt", "b.txt", "c.txt"]}),
+            413,
+        )
+        .await;
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("ask for fewer at once"),
+        "{e}"
+    );
+    let two = c
+        .ok(
+            "/api/files/contents",
+            json!({"session": s, "paths": ["a.txt", "b.txt"]}),
+        )
+        .await;
+    assert_eq!(two.as_array().unwrap().len(), 2);
+}

@@ -134,3 +134,26 @@ async fn another_users_session_is_indistinguishable_from_a_missing_one(pool: PgP
         "work"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_account_owns_at_most_its_cap_of_sessions(pool: PgPool) {
+    let mut settings = common::settings();
+    settings.max_sessions_per_user = 2;
+    let app = common::router_configured(pool, settings);
+    let mut c = Client::register(&app, "alice").await;
+    let first = c.session().await;
+    c.session().await;
+    let e = c
+        .fails("/api/sessions/create", json!({"name": "third"}), 429)
+        .await;
+    assert_eq!(
+        e["message"],
+        "you own 2 sessions, the most one account may have: delete one first"
+    );
+    assert!(e.get("retry_after").is_none(), "{e}");
+    c.fails("/api/sessions/fork", json!({"session": first}), 429)
+        .await;
+    c.ok("/api/sessions/delete", json!({"session": first}))
+        .await;
+    c.ok("/api/sessions/create", json!({"name": "third"})).await;
+}

@@ -8,6 +8,7 @@ use common::{
 };
 use serde_json::json;
 use sqlx::PgPool;
+use std::time::Duration;
 
 const CONTENT: &str =
     "SELECT content FROM workspace_items WHERE session_uuid = $1 AND full_path = 'new.txt'";
@@ -247,4 +248,64 @@ async fn idle_terminals_close_but_running_jobs_stay(pool: PgPool) {
     let again = Term::open(addr, &c, &session, Some(idle_id)).await;
     assert_ne!(again.id, idle_id, "an idle terminal was kept");
     sandboxes.shutdown().await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn terminals_sockets_and_sandboxes_stay_within_their_caps(pool: PgPool) {
+    let caps = server::caps::Caps {
+        sandboxes: 1,
+        terminals_per_session: 2,
+        sockets_per_user: 4,
+    };
+    let Served {
+        addr,
+        client: mut c,
+        session,
+        ..
+    } = served(common::router_capped(pool.clone(), caps)).await;
+    let _one = Term::ready(addr, &c, &session).await;
+    let _two = Term::ready(addr, &c, &session).await;
+    // A third terminal of the session: told why, and closed.
+    let mut third = Term::connect(addr, &c, &session, "").await;
+    let said = third.control("error").await;
+    assert!(
+        said["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 terminals open at once"),
+        "{said}"
+    );
+    // Another session would need a second sandbox: this server runs one.
+    let other = c.session().await;
+    let mut elsewhere = Term::connect(addr, &c, &other, "").await;
+    let said = elsewhere.control("error").await;
+    assert!(
+        said["message"]
+            .as_str()
+            .unwrap()
+            .contains("the most sandboxes"),
+        "{said}"
+    );
+    third.closes(10).await;
+    elsewhere.closes(10).await;
+    // Their places are given back as the server ends them.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Two terminals and two streams are the user's four sockets; the fifth is refused.
+    let _a = common::Events::open(&c, &session).await.unwrap();
+    let _b = common::Events::open(&c, &session).await.unwrap();
+    let fifth = common::Events::open(&c, &session).await.err();
+    assert_eq!(fifth, Some(429));
+    assert_eq!(refused(addr, &session, c.cookie.as_deref()).await, 429);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_message_over_a_mebibyte_closes_the_socket(pool: PgPool) {
+    use futures_util::SinkExt;
+    let s = served(router(pool)).await;
+    let mut t = s.shell().await;
+    let big = vec![b'x'; (1 << 20) + 1];
+    let _ =
+        t.ws.send(tokio_tungstenite::tungstenite::Message::Binary(big.into()))
+            .await;
+    t.closes(10).await;
 }

@@ -69,7 +69,8 @@ pub async fn create_session(
         None => templates::language(&state.pool, &origin).await?,
     };
     let mut tx = state.pool.begin().await?;
-    let session = data::create(&mut tx, me.id, &name, language, &origin).await?;
+    let max = state.settings.max_sessions_per_user;
+    let session = data::create(&mut tx, me.id, &name, language, &origin, max).await?;
     tx.commit().await?;
     Ok(session)
 }
@@ -115,7 +116,8 @@ pub async fn fork_session(
         Some(n) => validate_name(&n)?,
         None => fork_name(&old_name),
     };
-    data::fork(&state.pool, me.id, from, &name, language).await
+    let max = state.settings.max_sessions_per_user;
+    data::fork(&state.pool, me.id, from, &name, language, max).await
 }
 
 /// Marks the session as a template (offered to its owner when creating a

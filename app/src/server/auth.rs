@@ -160,6 +160,7 @@ pub async fn guest() -> Result<GuestStart, AppError> {
         "My first session",
         Language::Python,
         &templates::Origin::Blank,
+        state.settings.max_sessions_per_user,
     )
     .await?;
     tx.commit().await?;

@@ -10,7 +10,7 @@ use super::history;
 use super::state::{AppState, FileChange};
 use crate::error::constraint_of;
 use crate::paths;
-use crate::wire::files::{Encoding, FileContent, ItemKind, Saved, TreeItem};
+use crate::wire::files::{Encoding, FileContent, ItemKind, Saved, TreeItem, MAX_READ_MANY_BYTES};
 use crate::wire::history::Source;
 use crate::AppError;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -112,12 +112,29 @@ pub async fn current(pool: &PgPool, sid: i64, path: &str) -> Result<Option<FileC
     }
 }
 
-/// The files among `paths`; missing paths and folders are left out.
+/// The files among `paths`; missing paths and folders are left out. An answer
+/// carries at most `MAX_READ_MANY_BYTES` of files, unless it is one file.
 pub async fn contents(
     pool: &PgPool,
     sid: i64,
     paths: &[String],
 ) -> Result<Vec<FileContent>, AppError> {
+    if paths.len() > 1 {
+        let bytes: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(sum(size_bytes), 0)::int8 FROM workspace_items
+             WHERE session_id = $1 AND kind = 'file' AND full_path = ANY($2)",
+        )
+        .bind(sid)
+        .bind(paths)
+        .fetch_one(pool)
+        .await?;
+        if bytes > MAX_READ_MANY_BYTES {
+            return Err(AppError::too_large(format!(
+                "these files hold {bytes} bytes, more than one answer carries \
+                 ({MAX_READ_MANY_BYTES}): ask for fewer at once"
+            )));
+        }
+    }
     Ok(sqlx::query_as(&format!(
         "SELECT {CONTENT_COLUMNS} FROM workspace_items
          WHERE session_id = $1 AND kind = 'file' AND full_path = ANY($2)

@@ -130,7 +130,21 @@ pub async fn create(
     name: &str,
     language: Language,
     origin: &Origin,
+    max_owned: i64,
 ) -> Result<CodeSession, AppError> {
+    // The owner's row, locked: two creates at once cannot both take the last place.
+    let owned: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM code_sessions WHERE user_id = u.id)
+         FROM users u WHERE u.id = $1 FOR UPDATE",
+    )
+    .bind(owner)
+    .fetch_one(&mut **tx)
+    .await?;
+    if owned >= max_owned {
+        return Err(AppError::too_many(format!(
+            "you own {owned} sessions, the most one account may have: delete one first"
+        )));
+    }
     let uuid = Uuid::new_v4();
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO code_sessions (uuid, user_id, name, language, forked_from)
@@ -158,9 +172,18 @@ pub async fn fork(
     from: i64,
     name: &str,
     language: Language,
+    max_owned: i64,
 ) -> Result<CodeSession, AppError> {
     let mut tx = pool.begin().await?;
-    let forked = create(&mut tx, owner, name, language, &Origin::Fork(from)).await?;
+    let forked = create(
+        &mut tx,
+        owner,
+        name,
+        language,
+        &Origin::Fork(from),
+        max_owned,
+    )
+    .await?;
     tx.commit().await?;
     Ok(forked)
 }

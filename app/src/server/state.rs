@@ -34,6 +34,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<super::client_addr::Cidr>,
     /// Accounts, and guests, one address may make an hour.
     pub signups_per_hour: i64,
+    /// Sessions one account may own.
+    pub max_sessions_per_user: i64,
 }
 
 /// A change the API made to a session's files, once committed.

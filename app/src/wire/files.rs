@@ -108,8 +108,10 @@ pub fn tree_digest(items: &[TreeItem]) -> String {
     format!("{h:016x}")
 }
 
-/// Most paths one `files/contents` request may name.
+/// Most paths one `files/contents` request may name…
 pub const MAX_READ_MANY: usize = 1000;
+/// …and most bytes of files its answer carries (unless it asks for one file).
+pub const MAX_READ_MANY_BYTES: i64 = 16 << 20;
 
 #[cfg(test)]
 mod tests {

@@ -234,11 +234,12 @@ impl Runs {
             user: grant.owner_id,
             language: grant.language,
         };
-        let live = self.sandboxes.open(s, &|_| {}).await.map_err(|e| {
-            AppError::new(
+        let live = self.sandboxes.open(s, &|_| {}).await.map_err(|e| match e {
+            crate::sandboxes::WorkspaceError::Full(m) => AppError::too_many(m),
+            e => AppError::new(
                 app::error::ErrorCode::Unavailable,
                 format!("the sandbox could not start: {e}"),
-            )
+            ),
         })?;
         let in_use = live.in_use();
         // What the terminal changed and was not synced yet is part of what runs.

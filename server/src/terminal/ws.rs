@@ -30,6 +30,9 @@ const FRAME_BYTES: usize = 256 * 1024;
 /// The close code of a socket whose access ended (the client does not reconnect).
 pub const CLOSE_REVOKED: u16 = 4403;
 
+/// The largest message a terminal socket takes from its client.
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+
 fn term_size(cols: Option<u16>, rows: Option<u16>) -> TermSize {
     let d = TermSize::default();
     TermSize {
@@ -59,9 +62,22 @@ pub async fn terminal(
         Ok(g) => g,
         Err(e) => return e.into_response(),
     };
+    let slot = match services.sockets.take(grant.login.id) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
     let watch = services.watchers.watch(&grant, Capability::Run);
     let span = tracing::info_span!("terminal", session = %uuid, user = grant.login.id);
-    ws.on_upgrade(move |socket| serve(socket, services, grant, watch, params).instrument(span))
+    // Keystrokes, resizes and pastes are small: a larger message is refused.
+    ws.max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| {
+            async move {
+                let _slot = slot;
+                serve(socket, services, grant, watch, params).await
+            }
+            .instrument(span)
+        })
 }
 
 fn control(msg: &ServerMsg) -> Message {
@@ -242,6 +258,10 @@ pub async fn events(
         Ok(g) => g,
         Err(e) => return e.into_response(),
     };
+    let slot = match services.sockets.take(grant.login.id) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
     // Subscribed before the tree is read: a change in between is told twice, never missed.
     let news = services.news.subscribe(uuid);
     let tree = match app::server::files::tree(&services.pool, grant.session_id).await {
@@ -254,6 +274,7 @@ pub async fn events(
         watch: services.watchers.watch(&grant, Capability::Read),
         role: grant.role,
         ended: false,
+        _slot: slot,
     })
 }
 
@@ -270,12 +291,17 @@ pub async fn review_events(
         Ok(g) => g,
         Err(e) => return e.into_response(),
     };
+    let slot = match services.sockets.take(rg.grant.login.id) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
     crate::sse::respond(Stream {
         hello: Some(Event::Review),
         news: services.news.subscribe(review),
         watch: services.watchers.watch_review(&rg.grant, review, need),
         role: rg.grant.role,
         ended: false,
+        _slot: slot,
     })
 }
 
@@ -285,6 +311,8 @@ struct Stream {
     watch: Watch,
     role: app::wire::access::Role,
     ended: bool,
+    /// The user's place among their open sockets and streams, while this one lives.
+    _slot: crate::caps::Slot,
 }
 
 impl crate::sse::Feed for Stream {

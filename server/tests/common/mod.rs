@@ -59,15 +59,36 @@ pub fn services_in(dir: &Path, pool: PgPool, idle: Duration) -> Services {
     services_with(Arc::new(runner), pool, idle)
 }
 
+/// The tests' server with other caps.
+pub fn router_capped(pool: PgPool, caps: server::caps::Caps) -> Router {
+    let services = services_capped(local_runner(), pool.clone(), Duration::from_secs(600), caps);
+    router_with(pool, services)
+}
+
 /// What the server runs beside the API, with sandboxes from `runner`.
 pub fn services_with(runner: Arc<dyn Runner>, pool: PgPool, idle: Duration) -> Services {
+    services_capped(runner, pool, idle, server::caps::Caps::default())
+}
+
+pub fn services_capped(
+    runner: Arc<dyn Runner>,
+    pool: PgPool,
+    idle: Duration,
+    caps: server::caps::Caps,
+) -> Services {
     Services::start(
         runner,
         pool,
         MAX_FILE_BYTES,
         idle,
         server::runs::RunSettings::default(),
+        caps,
     )
+}
+
+/// The real local runner, for services of other settings.
+pub fn local_runner() -> Arc<dyn Runner> {
+    Arc::new(LocalRunner::new(data_dir(), limits(), false).expect("bubblewrap works here"))
 }
 
 pub fn router(pool: PgPool) -> Router {
@@ -95,6 +116,7 @@ pub fn settings() -> app::server::state::Settings {
         max_link_secs: 365 * 86_400,
         trusted_proxies: Vec::new(),
         signups_per_hour: 1000,
+        max_sessions_per_user: 200,
     }
 }
 
