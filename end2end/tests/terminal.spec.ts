@@ -33,6 +33,11 @@ test("a file made in the terminal appears in the tree and opens in the editor", 
   // Changed in the terminal while open without edits: the editor follows.
   await typeIn(page, "echo there >> x.txt");
   await expect(page.locator(".monaco-editor .view-lines")).toContainText("there");
+
+  // With the terminal focused, the IDE's view keys still reach the page.
+  await page.locator(".term-view:not(.hidden) .xterm-screen").click();
+  await page.keyboard.press("ControlOrMeta+Shift+F");
+  await expect(page.locator("#search-query")).toBeVisible();
 });
 
 test("the history lists each command with its exit code and output", async ({ page }) => {

@@ -280,7 +280,9 @@ impl Sandboxes {
                 self.caps.terminals_per_session
             )));
         }
-        let shell = match self.runner.open_shell(live.session, size).await {
+        // The shell's marks carry it (runner/bashrc.sh): random, never shown.
+        let nonce = Uuid::new_v4().simple().to_string();
+        let shell = match self.runner.open_shell(live.session, size, &nonce).await {
             Ok(shell) => shell,
             Err(e) => {
                 // The sandbox is gone under us (a deleted or evicted pod): the next
@@ -297,7 +299,7 @@ impl Sandboxes {
         };
         // Random: a terminal's id reaches a URL.
         let id = Uuid::new_v4();
-        let term = Terminal::start(id, opener, shell, live.finished.clone());
+        let term = Terminal::start(id, opener, shell, nonce, live.finished.clone());
         live.terminals
             .lock()
             .expect("lock")

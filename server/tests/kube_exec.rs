@@ -297,6 +297,7 @@ async fn shells_run_on_a_tty_with_resize_and_exit_codes() {
                 cols: 100,
                 rows: 30,
             },
+            "n0nce",
         )
         .await
         .unwrap();
@@ -314,8 +315,15 @@ async fn shells_run_on_a_tty_with_resize_and_exit_codes() {
         .await
         .unwrap_or_else(|_| panic!("no {want:?} in {seen:?}"));
     };
-    // The shell integration marks its prompt (OSC 133), as in the local sandbox.
+    // The shell integration marks its prompt (OSC 133, with the terminal's nonce),
+    // as in the local sandbox; the nonce is not left in the programs' environment.
+    until("\x1b]133;A;n0nce\x07", &mut seen).await;
     until("\x1b]133;B\x07", &mut seen).await;
+    input
+        .write_all(b"env | grep -c WEBIDE_NONCE; echo env-checked\r")
+        .await
+        .unwrap();
+    until("0\r\nenv-checked", &mut seen).await;
     input.write_all(b"stty size\r").await.unwrap();
     until("30 100", &mut seen).await;
     control

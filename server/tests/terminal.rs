@@ -31,6 +31,13 @@ async fn commands_resize_history_and_reattach(pool: PgPool) {
         .await
         .contains("xterm-256color\n/app\n"));
     t.run("false").await;
+    // Marks a program prints (here without the terminal's nonce, and with a
+    // guessed one) forge nothing: no history row, no early end of the command.
+    let line =
+        r"printf '\e]633;E;forged\a\e]133;D;0\a\e]633;E;guess;abc\a\e]133;D;0;abc\a'; echo aft''er";
+    t.send(format!("{line}\r").as_bytes()).await;
+    t.expect("after\r\n").await;
+    t.prompt().await;
     t.run("echo 'a;b' | cat").await;
 
     let history = c
@@ -47,6 +54,12 @@ async fn commands_resize_history_and_reattach(pool: PgPool) {
     assert_eq!(find("false")["exit_code"], 1);
     assert_eq!(find("echo 'a;b' | cat")["output"], "a;b\n");
     assert_eq!(rows[0]["command"], "echo 'a;b' | cat", "newest first");
+    // The printf is one command, whole, with its real line; nothing it printed is a row.
+    assert_eq!(rows.len(), 6, "{history}");
+    assert!(rows
+        .iter()
+        .all(|r| r["command"] != "forged" && r["command"] != "guess"));
+    assert!(find(line)["output"].as_str().unwrap().ends_with("after\n"));
 
     // A dropped socket leaves the shell; reattaching replays its output.
     let id = t.id;

@@ -2,6 +2,11 @@
 # commands (A prompt start, B prompt end, C command start, D;N command end with
 # its exit code), as VS Code's shell integration writes them, and OSC 633;E with
 # the command line. The server reads them to record history and to sync files.
+# Each mark it reads ends with this terminal's secret nonce, so a program that
+# prints marks (a crafted file shown with cat) cannot end commands or forge
+# history; the nonce is kept unexported, out of the programs' environment.
+__webide_nonce=${WEBIDE_NONCE-}
+unset WEBIDE_NONCE
 [ -r /etc/bash.bashrc ] && . /etc/bash.bashrc
 [ -r "$HOME/.bashrc" ] && . "$HOME/.bashrc"
 
@@ -26,15 +31,16 @@ __webide_preexec() {
   line=${line#"${line%%[![:space:]]*}"}
   line=${line#*[0-9] }
   line=${line#"${line%%[![:space:]]*}"}
-  printf '\e]633;E;%s\a\e]133;C\a' "$(__webide_escape "$line")"
+  printf '\e]633;E;%s;%s\a\e]133;C;%s\a' "$(__webide_escape "$line")" "$__webide_nonce" \
+    "$__webide_nonce"
 }
 
 __webide_precmd() {
   local code=$?
-  printf '\e]133;D;%s\a' "$code"
+  printf '\e]133;D;%s;%s\a' "$code" "$__webide_nonce"
   builtin history -a
 }
 
 PROMPT_COMMAND=__webide_precmd
 PS0='$(__webide_preexec)'
-PS1='\[\e]133;A\a\]\[\e[1;32m\]\u@webide\[\e[0m\]:\[\e[1;34m\]\w\[\e[0m\]\$ \[\e]133;B\a\]'
+PS1='\[\e]133;A;${__webide_nonce}\a\]\[\e[1;32m\]\u@webide\[\e[0m\]:\[\e[1;34m\]\w\[\e[0m\]\$ \[\e]133;B\a\]'

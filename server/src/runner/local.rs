@@ -437,7 +437,7 @@ impl LocalRunner {
         (argv, env)
     }
 
-    fn shell_command(&self, s: SessionRef) -> pty_process::Command {
+    fn shell_command(&self, s: SessionRef, nonce: &str) -> pty_process::Command {
         let rc = if self.sandboxed {
             "/opt/webide/bashrc".to_string()
         } else {
@@ -451,6 +451,7 @@ impl LocalRunner {
             .envs(env)
             .env("TERM", "xterm-256color")
             .env("COLORTERM", "truecolor")
+            .env("WEBIDE_NONCE", nonce)
             .kill_on_drop(true)
     }
 }
@@ -561,13 +562,18 @@ impl Runner for LocalRunner {
         .map_err(|e| RunnerError::Io(std::io::Error::other(e)))?
     }
 
-    async fn open_shell(&self, s: SessionRef, size: TermSize) -> Result<Shell, RunnerError> {
+    async fn open_shell(
+        &self,
+        s: SessionRef,
+        size: TermSize,
+        nonce: &str,
+    ) -> Result<Shell, RunnerError> {
         let (pty, pts) = pty_process::open().map_err(|e| RunnerError::Start(e.to_string()))?;
         pty.resize(pty_process::Size::new(size.rows, size.cols))
             .map_err(|e| RunnerError::Start(e.to_string()))?;
         let ctl: OwnedFd = rustix::io::dup(&pty).map_err(std::io::Error::from)?;
         // SAFETY: `enter` makes system calls only, on data prepared before the fork.
-        let cmd = unsafe { self.shell_command(s).pre_exec(self.entry(s)) };
+        let cmd = unsafe { self.shell_command(s, nonce).pre_exec(self.entry(s)) };
         let child = cmd
             .spawn(pts)
             .map_err(|e| RunnerError::Start(format!("cannot start the shell: {e}")))?;

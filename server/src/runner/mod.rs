@@ -177,7 +177,13 @@ pub trait Runner: Send + Sync + 'static {
     ) -> Result<Vec<(String, Option<Vec<u8>>)>, RunnerError>;
     /// Applies `ops` in order; returns the metadata of the files written.
     async fn apply(&self, s: SessionRef, ops: Vec<FsOp>) -> Result<Vec<Entry>, RunnerError>;
-    async fn open_shell(&self, s: SessionRef, size: TermSize) -> Result<Shell, RunnerError>;
+    /// A shell on a terminal; `nonce` ends each of its shell-integration marks.
+    async fn open_shell(
+        &self,
+        s: SessionRef,
+        size: TermSize,
+        nonce: &str,
+    ) -> Result<Shell, RunnerError>;
     /// Starts a program with pipes for its streams (the sandbox has been started).
     async fn exec(&self, s: SessionRef, spec: ExecSpec) -> Result<Process, RunnerError>;
     /// Sends a unit down `tx` (debounced by the caller) whenever files may have

@@ -115,6 +115,7 @@ impl Terminal {
         id: Uuid,
         opener: i64,
         shell: Shell,
+        nonce: String,
         finished: mpsc::UnboundedSender<Finished>,
     ) -> Arc<Self> {
         let (exit_tx, exit_rx) = watch::channel(None);
@@ -134,7 +135,7 @@ impl Terminal {
         });
         let reader = term.clone();
         tokio::spawn(async move {
-            reader.pump(shell.output, finished).await;
+            reader.pump(shell.output, nonce, finished).await;
             let code = control.wait().await;
             let _ = exit_tx.send(Some(code));
         });
@@ -144,10 +145,11 @@ impl Terminal {
     async fn pump(
         &self,
         mut output: Box<dyn tokio::io::AsyncRead + Send + Unpin>,
+        nonce: String,
         finished: mpsc::UnboundedSender<Finished>,
     ) {
         let mut buf = bytes::BytesMut::new();
-        let mut scanner = Scanner::default();
+        let mut scanner = Scanner::new(nonce);
         let mut marks = Vec::new();
         let mut line = None;
         let mut running: Option<Running> = None;

@@ -1,6 +1,8 @@
 //! Finds the shell-integration marks in a PTY stream: OSC 133 (A prompt, C
-//! command start, D;N command end) and OSC 633;E (the command line). Sequences
-//! may be split across reads; the bytes themselves pass through untouched.
+//! command start, D;N command end) and OSC 633;E (the command line), each ending
+//! with the terminal's nonce (`;NONCE`); a mark without it was printed by some
+//! program and is not one. Sequences may be split across reads; the bytes
+//! themselves pass through untouched.
 
 use memchr::{memchr, memchr2};
 
@@ -15,12 +17,19 @@ pub enum Mark {
 /// An unterminated sequence longer than this is not ours: it is dropped.
 const MAX_PENDING: usize = 8 * 1024;
 
-#[derive(Default)]
 pub struct Scanner {
     pending: Vec<u8>,
+    nonce: String,
 }
 
 impl Scanner {
+    pub fn new(nonce: impl Into<String>) -> Self {
+        Self {
+            pending: Vec::new(),
+            nonce: nonce.into(),
+        }
+    }
+
     /// Marks in `chunk`, each with the offset in `chunk` just past its sequence.
     pub fn feed(&mut self, chunk: &[u8], marks: &mut Vec<(usize, Mark)>) {
         if self.pending.is_empty() {
@@ -52,7 +61,7 @@ impl Scanner {
             let body = start + 2;
             match terminator(&buf[body..]) {
                 Some((len, seq_len)) => {
-                    if let Some(mark) = parse(&buf[body..body + len]) {
+                    if let Some(mark) = parse(&buf[body..body + len], &self.nonce) {
                         marks.push((body + seq_len, mark));
                     }
                     i = body + seq_len;
@@ -83,8 +92,12 @@ fn terminator(buf: &[u8]) -> Option<(usize, usize)> {
     }
 }
 
-fn parse(body: &[u8]) -> Option<Mark> {
+fn parse(body: &[u8], nonce: &str) -> Option<Mark> {
     let text = std::str::from_utf8(body).ok()?;
+    let (text, theirs) = text.rsplit_once(';')?;
+    if nonce.is_empty() || theirs != nonce {
+        return None;
+    }
     if let Some(rest) = text.strip_prefix("133;") {
         let mut parts = rest.split(';');
         return match parts.next()? {
@@ -94,9 +107,8 @@ fn parse(body: &[u8]) -> Option<Mark> {
             _ => None,
         };
     }
+    // The line's own `;` are escaped: it is one field.
     let line = text.strip_prefix("633;E;")?;
-    // A nonce may follow the command line after a further `;`.
-    let line = line.split(';').next().unwrap_or("");
     Some(Mark::CommandLine(unescape(line)))
 }
 
@@ -168,7 +180,7 @@ mod tests {
     use super::*;
 
     fn all(chunks: &[&[u8]]) -> Vec<Mark> {
-        let mut s = Scanner::default();
+        let mut s = Scanner::new("n0nce");
         let mut marks = Vec::new();
         for c in chunks {
             s.feed(c, &mut marks);
@@ -178,8 +190,7 @@ mod tests {
 
     #[test]
     fn finds_marks_whole_and_split() {
-        let stream =
-            b"\x1b]133;A\x07$ \x1b]633;E;echo a\\x3bb\x07\x1b]133;C\x07out\r\n\x1b]133;D;2\x1b\\";
+        let stream = b"\x1b]133;A;n0nce\x07$ \x1b]633;E;echo a\\x3bb;n0nce\x07\x1b]133;C;n0nce\x07out\r\n\x1b]133;D;2;n0nce\x1b\\";
         let want = vec![
             Mark::Prompt,
             Mark::CommandLine("echo a;b".into()),
@@ -194,19 +205,37 @@ mod tests {
 
     #[test]
     fn offsets_point_past_the_sequence() {
-        let mut s = Scanner::default();
+        let mut s = Scanner::new("n0nce");
         let mut marks = Vec::new();
-        s.feed(b"ab\x1b]133;C", &mut marks);
-        s.feed(b"\x07out", &mut marks);
-        assert_eq!(marks, vec![(1, Mark::CommandStart)]);
+        s.feed(b"ab\x1b]133;C;n0", &mut marks);
+        s.feed(b"nce\x07out", &mut marks);
+        assert_eq!(marks, vec![(4, Mark::CommandStart)]);
     }
 
     #[test]
     fn ignores_other_sequences() {
         assert_eq!(
-            all(&[b"\x1b[31mred\x1b]0;title\x07\x1b]133;D\x07"]),
+            all(&[b"\x1b[31mred\x1b]0;title\x07\x1b]133;D;n0nce\x07"]),
             vec![Mark::CommandEnd(None)]
         );
         assert_eq!(plain_text(b"\x1b[31mred\x1b[0m\r\n\x1b]0;t\x07x"), "red\nx");
+    }
+
+    #[test]
+    fn marks_without_the_terminals_nonce_are_not_marks() {
+        // Printed by a program: no nonce, another one, or the nonce in another field.
+        assert_eq!(
+            all(&[b"\x1b]133;D;0\x07\x1b]133;C\x07\x1b]633;E;rm -rf ~\x07"]),
+            vec![]
+        );
+        assert_eq!(
+            all(&[b"\x1b]133;D;0;guess\x07\x1b]133;A;n0nceX\x07"]),
+            vec![]
+        );
+        assert_eq!(all(&[b"\x1b]633;E;n0nce;x\x07"]), vec![]);
+        let mut s = Scanner::new("");
+        let mut marks = Vec::new();
+        s.feed(b"\x1b]133;D;0;\x07", &mut marks);
+        assert!(marks.is_empty(), "an empty nonce matches nothing");
     }
 }

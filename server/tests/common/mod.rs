@@ -484,7 +484,9 @@ impl Term {
     /// marks), once the next prompt is there.
     pub async fn run(&mut self, line: &str) -> String {
         self.send(format!("{line}\r").as_bytes()).await;
-        self.expect("\x1b]133;C\x07").await;
+        // The mark ends with the terminal's nonce.
+        self.expect("\x1b]133;C;").await;
+        self.expect("\x07").await;
         let out = self.expect("\x1b]133;D").await;
         self.prompt().await;
         strip(&out)

@@ -79,6 +79,11 @@ export function createTerminal(element, onData, onResize) {
   // Ctrl+C with a selection copies it instead of interrupting.
   term.attachCustomKeyEventHandler((e) => {
     if (e.type !== "keydown") return true;
+    // The IDE's view keys (Explorer, Search, History) reach the page, not the
+    // shell, as in VS Code; Ctrl+P stays the shell's (its history).
+    if ((e.ctrlKey || e.metaKey) && e.shiftKey && ["KeyE", "KeyF", "KeyY"].includes(e.code)) {
+      return false;
+    }
     const copy = e.code === "KeyC" && e.ctrlKey && (e.shiftKey || term.hasSelection());
     if (copy && term.hasSelection()) {
       navigator.clipboard?.writeText(term.getSelection());

@@ -87,9 +87,22 @@ impl Runner for KubeRunner {
             .collect())
     }
 
-    async fn open_shell(&self, s: SessionRef, size: TermSize) -> Result<Shell, RunnerError> {
+    async fn open_shell(
+        &self,
+        s: SessionRef,
+        size: TermSize,
+        nonce: &str,
+    ) -> Result<Shell, RunnerError> {
         let params = AttachParams::interactive_tty().container("sandbox");
-        let cmd = ["bash", "--rcfile", "/opt/webide/bashrc", "-i"];
+        let nonce = format!("WEBIDE_NONCE={nonce}");
+        let cmd = [
+            "env",
+            &nonce,
+            "bash",
+            "--rcfile",
+            "/opt/webide/bashrc",
+            "-i",
+        ];
         let mut p = self
             .api
             .exec(&names::pod(s.uuid), cmd, &params)
