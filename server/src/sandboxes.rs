@@ -37,6 +37,8 @@ pub struct Live {
     terminals: Mutex<HashMap<Uuid, Arc<Terminal>>>,
     manifest: tokio::sync::Mutex<Manifest>,
     finished: mpsc::UnboundedSender<Finished>,
+    /// The files the last sync had no room for, as the session was told.
+    not_kept: Mutex<Vec<String>>,
     idle_since: Mutex<Instant>,
     /// Runs going on: the sandbox is not idle while there are any.
     runs: Arc<AtomicUsize>,
@@ -64,6 +66,7 @@ pub struct Sandboxes {
     pool: PgPool,
     news: Arc<News>,
     max_file_bytes: u64,
+    max_workspace_bytes: u64,
     idle: Duration,
     caps: Caps,
     live: tokio::sync::Mutex<HashMap<Uuid, Arc<Live>>>,
@@ -88,6 +91,7 @@ impl Sandboxes {
         pool: PgPool,
         news: Arc<News>,
         max_file_bytes: usize,
+        max_workspace_bytes: usize,
         idle: Duration,
         caps: Caps,
     ) -> Arc<Self> {
@@ -96,6 +100,7 @@ impl Sandboxes {
             pool,
             news,
             max_file_bytes: max_file_bytes as u64,
+            max_workspace_bytes: max_workspace_bytes as u64,
             idle,
             caps,
             live: Default::default(),
@@ -228,6 +233,7 @@ impl Sandboxes {
             manifest: tokio::sync::Mutex::new(manifest),
 
             finished: finished_tx,
+            not_kept: Default::default(),
             idle_since: Mutex::new(Instant::now()),
             runs: Default::default(),
             _watcher: watcher,
@@ -342,15 +348,28 @@ impl Sandboxes {
     pub async fn sync_now(&self, live: &Live, by: Option<i64>) -> Result<(), sync::SyncError> {
         let started = Instant::now();
         let mut manifest = live.manifest.lock().await;
-        let paths = sync::pull(
+        let limits = sync::Limits {
+            file: self.max_file_bytes,
+            workspace: self.max_workspace_bytes,
+        };
+        let pulled = sync::pull(
             &*self.runner,
             &self.pool,
             live.session,
-            self.max_file_bytes,
+            limits,
             &mut manifest,
             by,
         )
         .await?;
+        // Told when it changes, not after every command while it lasts.
+        let told = std::mem::replace(
+            &mut *live.not_kept.lock().expect("lock"),
+            pulled.not_kept.clone(),
+        );
+        if !pulled.not_kept.is_empty() && told != pulled.not_kept {
+            self.not_kept(live, pulled.not_kept);
+        }
+        let paths = pulled.changed;
         if !paths.is_empty() {
             tracing::debug!(
                 changed = paths.len(),
@@ -360,6 +379,32 @@ impl Sandboxes {
             self.news.tell(live.session.uuid, Event::Tree { paths });
         }
         Ok(())
+    }
+
+    /// Tells the session's terminals and pages which files the workspace had
+    /// no room for.
+    fn not_kept(&self, live: &Live, paths: Vec<String>) {
+        const SHOWN: usize = 5;
+        let mut names = paths
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if paths.len() > SHOWN {
+            names.push_str(&format!(" and {} more", paths.len() - SHOWN));
+        }
+        let message = format!(
+            "The workspace is full ({} bytes at most): {names} stay in the sandbox only, not \
+             saved. Delete files to make room.",
+            self.max_workspace_bytes
+        );
+        tracing::info!(session = %live.session.uuid, files = paths.len(), "workspace full");
+        for t in live.terminals.lock().expect("lock").values() {
+            t.notice(&message);
+        }
+        self.news
+            .tell(live.session.uuid, Event::NotKept { paths, message });
     }
 
     pub fn runner(&self) -> &Arc<dyn Runner> {

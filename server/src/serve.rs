@@ -74,6 +74,7 @@ async fn serve(
         runner,
         pool.clone(),
         config.max_file_bytes,
+        config.max_workspace_bytes,
         Duration::from_secs(config.idle_secs),
         config.run_settings(),
         config.caps(),

@@ -33,6 +33,7 @@ impl Services {
         runner: Arc<dyn Runner>,
         pool: PgPool,
         max_file_bytes: usize,
+        max_workspace_bytes: usize,
         idle: Duration,
         run_settings: RunSettings,
         caps: Caps,
@@ -43,6 +44,7 @@ impl Services {
             pool.clone(),
             news.clone(),
             max_file_bytes,
+            max_workspace_bytes,
             idle,
             caps,
         );

@@ -5,9 +5,10 @@
 //! transaction after each command and on file-watcher events. Detection compares
 //! size and mtime against the manifest of the last sync, and hashes only what
 //! moved. Text and binary files both sync (binary ones as bytes with a media
-//! type). A file over the per-file limit is never copied to Postgres (whatever
-//! Postgres holds for its path stays as it was) and is never overwritten or
-//! deleted in the sandbox by a sync: it lives there only. Symbolic links are
+//! type). A file over the per-file limit, or that would take the workspace past
+//! its limit, is never copied to Postgres (whatever Postgres holds for its path
+//! stays as it was) and is never overwritten or deleted in the sandbox by a
+//! sync: it lives there only, and the pull names it. Symbolic links are
 //! neither followed nor synced.
 
 use crate::runner::{Entry, EntryKind, FsOp, Runner, RunnerError, SessionRef};
@@ -262,22 +263,42 @@ pub async fn push_all(
     Ok(count)
 }
 
+/// The limits a pull keeps to: each file's size, the workspace's total.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub file: u64,
+    pub workspace: u64,
+}
+
+/// What a pull did: the paths that changed in Postgres, and the files that
+/// stayed in the sandbox only because the workspace had no room for them.
+#[derive(Debug, Default)]
+pub struct Pulled {
+    pub changed: Vec<String>,
+    pub not_kept: Vec<String>,
+}
+
 /// Brings what changed in the sandbox since the last sync into Postgres, in one
 /// transaction, as the terminal's changes (`by`: the user whose command ended,
-/// when one did). Returns the paths that changed there.
+/// when one did).
 pub async fn pull(
     runner: &dyn Runner,
     pool: &PgPool,
     s: SessionRef,
-    max: u64,
+    limits: Limits,
     manifest: &mut Manifest,
     by: Option<i64>,
-) -> Result<Vec<String>, SyncError> {
+) -> Result<Pulled, SyncError> {
+    let max = limits.file;
     let scan = runner.scan(s).await?;
     let seen: HashSet<&str> = scan.iter().map(|e| e.path.as_str()).collect();
     let moved: Vec<&Entry> = scan
         .iter()
-        .filter(|e| manifest.unchanged(e).is_none())
+        .filter(|e| match manifest.unchanged(e) {
+            None => true,
+            // Not kept for want of room last time: tried again, as room may have been made.
+            Some(k) => e.kind == EntryKind::File && k.hash.is_none() && e.size <= max,
+        })
         .collect();
     let files: Vec<&Entry> = moved
         .iter()
@@ -331,6 +352,7 @@ pub async fn pull(
         .map(|(p, _)| p.clone())
         .collect();
 
+    let mut not_kept = Vec::new();
     if !upserts.is_empty() || !deleted.is_empty() || !retype.is_empty() {
         let w = Writer {
             by,
@@ -346,6 +368,7 @@ pub async fn pull(
             .cloned()
             .collect();
         history::delete(&mut tx, s.id, &roots, w).await?;
+        not_kept = fit(&mut tx, s.id, &mut upserts, limits.workspace).await?;
         put_many(&mut tx, s.id, s.uuid, &upserts, w).await?;
         tx.commit().await?;
     }
@@ -358,6 +381,8 @@ pub async fn pull(
     for e in &moved {
         let hash = match e.kind {
             EntryKind::Folder => None,
+            // Not kept: the sandbox's own, like a file over the limit.
+            EntryKind::File if not_kept.contains(&e.path) => None,
             EntryKind::File => match read_hashes.get(&e.path) {
                 Some(h) => Some(h.clone()),
                 None => manifest.0.get(&e.path).and_then(|k| k.hash.clone()),
@@ -376,5 +401,45 @@ pub async fn pull(
     changed.extend(upserts.into_iter().map(|u| u.path));
     changed.sort();
     changed.dedup();
-    Ok(changed)
+    Ok(Pulled { changed, not_kept })
+}
+
+/// Keeps in `upserts` the files the workspace has room for (`room` bytes in all,
+/// counting what Postgres holds besides them), in path order; returns the others.
+async fn fit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    sid: i64,
+    upserts: &mut Vec<Put>,
+    room: u64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let files: Vec<&str> = upserts
+        .iter()
+        .filter(|u| u.body.is_some())
+        .map(|u| u.path.as_str())
+        .collect();
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let others: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(sum(size_bytes), 0)::int8 FROM workspace_items
+         WHERE session_id = $1 AND NOT (full_path = ANY($2))",
+    )
+    .bind(sid)
+    .bind(&files)
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut left = room as i64 - others;
+    let mut refused = Vec::new();
+    upserts.retain(|u| {
+        let Some(body) = &u.body else { return true };
+        let size = body.len() as i64;
+        if size <= left {
+            left -= size;
+            true
+        } else {
+            refused.push(u.path.clone());
+            false
+        }
+    });
+    Ok(refused)
 }

@@ -157,3 +157,60 @@ async fn an_account_owns_at_most_its_cap_of_sessions(pool: PgPool) {
         .await;
     c.ok("/api/sessions/create", json!({"name": "third"})).await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn reopening_the_newest_session_writes_nothing(pool: PgPool) {
+    let app = router(pool.clone());
+    let mut c = Client::register(&app, "alice").await;
+    let s = c.session().await;
+    let version = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT xmin::text FROM code_sessions WHERE uuid = $1::uuid",
+        )
+        .bind(&s)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let before = version().await;
+    for _ in 0..3 {
+        c.ok("/api/sessions/open", json!({"session": s})).await;
+    }
+    assert_eq!(version().await, before, "the row was rewritten");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_sessions_command_history_keeps_its_newest(pool: PgPool) {
+    let app = router(pool.clone());
+    let mut c = Client::register(&app, "alice").await;
+    let s = c.session().await;
+    let sid: i64 = sqlx::query_scalar("SELECT id FROM code_sessions WHERE uuid = $1::uuid")
+        .bind(&s)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO terminal_commands (session_id, command, output, started_at, finished_at)
+         SELECT $1, 'echo ' || i, '', now() + make_interval(secs => i), now() + make_interval(secs => i)
+         FROM generate_series(1, 30) i",
+    )
+    .bind(sid)
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        app::server::commands::trim(&pool, sid, 10).await.unwrap(),
+        20
+    );
+    let history = c
+        .ok("/api/terminal/history", json!({"session": s, "limit": 100}))
+        .await;
+    let commands: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(commands.len(), 10);
+    assert_eq!((commands[0], commands[9]), ("echo 30", "echo 21"));
+}

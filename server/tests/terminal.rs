@@ -322,3 +322,69 @@ async fn a_message_over_a_mebibyte_closes_the_socket(pool: PgPool) {
             .await;
     t.closes(10).await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn files_made_in_the_terminal_stay_within_the_workspace_limit(pool: PgPool) {
+    let Served {
+        addr,
+        client: c,
+        session,
+        ..
+    } = served(router(pool.clone())).await;
+    let mut events = common::Events::open(&c, &session).await.unwrap();
+    let mut t = Term::ready(addr, &c, &session).await;
+    // Five files of 60,000 bytes; the workspace holds 256 KiB here: four fit.
+    t.run("for f in a b c d e; do head -c 60000 /dev/urandom > $f.bin; done")
+        .await;
+    // Four are kept (which four depends on how the syncs met the writes).
+    eventually(
+        &pool,
+        "SELECT count(*)::text FROM workspace_items WHERE session_uuid = $1 AND full_path LIKE '%.bin'",
+        &session,
+        Some("4"),
+    )
+    .await;
+    let kept: Vec<String> = sqlx::query_scalar(
+        "SELECT full_path FROM workspace_items WHERE session_uuid = $1::uuid AND full_path LIKE '%.bin'",
+    )
+    .bind(&session)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let missing = ["a.bin", "b.bin", "c.bin", "d.bin", "e.bin"]
+        .into_iter()
+        .find(|f| !kept.iter().any(|k| k == f))
+        .unwrap();
+    // The page and the terminal are told which file stayed out.
+    loop {
+        let told = events.expect("not_kept", 10).await;
+        if told["paths"] == json!([missing]) {
+            assert!(told["message"]
+                .as_str()
+                .unwrap()
+                .contains("The workspace is full"));
+            break;
+        }
+    }
+    t.expect("[webide] The workspace is full").await;
+    let total: i64 = sqlx::query_scalar(
+        "SELECT sum(size_bytes)::int8 FROM workspace_items WHERE session_uuid = $1::uuid",
+    )
+    .bind(&session)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(total as usize <= common::MAX_WORKSPACE_BYTES, "{total}");
+    // Still there in the sandbox; once room is made, the next sync keeps it.
+    assert!(t.run(&format!("ls {missing}")).await.contains(missing));
+    t.run(&format!("rm {}", kept[0])).await;
+    eventually(
+        &pool,
+        &format!(
+            "SELECT size_bytes::text FROM workspace_items WHERE session_uuid = $1 AND full_path = '{missing}'"
+        ),
+        &session,
+        Some("60000"),
+    )
+    .await;
+}

@@ -30,11 +30,16 @@ pub struct Ended<'a> {
     pub finished_at: DateTime<Utc>,
 }
 
+/// Most commands a session's history keeps; older ones go.
+pub const MAX_COMMANDS: i64 = 5000;
+/// The history is trimmed once every this many commands (of any session).
+const TRIM_EVERY: i64 = 64;
+
 pub async fn record(pool: &PgPool, sid: i64, c: Ended<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO terminal_commands
              (session_id, command, output, output_truncated, exit_code, started_at, finished_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(sid)
     .bind(c.command)
@@ -44,7 +49,24 @@ pub async fn record(pool: &PgPool, sid: i64, c: Ended<'_>) -> Result<(), sqlx::E
     .bind(c.exit_code)
     .bind(c.started_at)
     .bind(c.finished_at)
-    .execute(pool)
+    .fetch_one(pool)
     .await?;
+    if id % TRIM_EVERY == 0 {
+        trim(pool, sid, MAX_COMMANDS).await?;
+    }
     Ok(())
+}
+
+/// Deletes all but the newest `keep` commands of the session.
+pub async fn trim(pool: &PgPool, sid: i64, keep: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "DELETE FROM terminal_commands WHERE session_id = $1 AND id <= (
+             SELECT id FROM terminal_commands WHERE session_id = $1
+             ORDER BY id DESC OFFSET $2 LIMIT 1)",
+    )
+    .bind(sid)
+    .bind(keep)
+    .execute(pool)
+    .await?
+    .rows_affected())
 }

@@ -91,11 +91,19 @@ pub async fn forks(pool: &PgPool, id: i64) -> Result<i64, AppError> {
 }
 
 /// Marks the session as the most recently used.
+/// Records that the session was opened, when that changes something: it is not
+/// already its owner's most recent session, or was last opened over a minute
+/// ago. Reloading a page writes nothing.
 pub async fn touch(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    sqlx::query("UPDATE code_sessions SET last_accessed_at = now() WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "UPDATE code_sessions s SET last_accessed_at = now()
+         WHERE s.id = $1 AND (s.last_accessed_at < now() - interval '1 minute'
+             OR s.last_accessed_at < (SELECT max(o.last_accessed_at) FROM code_sessions o
+                                      WHERE o.user_id = s.user_id))",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

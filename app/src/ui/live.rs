@@ -43,6 +43,9 @@ pub fn follow(ws: Ws, terms: Option<Terms>) {
                     }
                 }
                 Event::Sharing => ws.sharing.update(|n| *n += 1),
+                Event::NotKept { message, .. } => {
+                    ws.fail(crate::AppError::new(crate::ErrorCode::TooLarge, message))
+                }
                 // A review's stream only.
                 Event::Review => {}
                 Event::Role { role } => {

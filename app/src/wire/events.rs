@@ -22,6 +22,9 @@ pub enum Event {
     /// Something of a review request changed (a comment, a resolution, a status,
     /// a revision): its page reloads it. Also the first message of its stream.
     Review,
+    /// Files made in the sandbox that the workspace had no room for: they stay
+    /// there only.
+    NotKept { paths: Vec<String>, message: String },
     /// The listener lost access; the stream ends after this.
     Revoked { message: String },
 }

@@ -222,6 +222,20 @@ impl Terminal {
         }
     }
 
+    /// Shows a line from the IDE in the terminal (dim, on a line of its own),
+    /// kept in its scrollback; never waits for a slow socket.
+    pub fn notice(&self, text: &str) {
+        let line = Bytes::from(format!("\r\n\x1b[2m[webide] {text}\x1b[0m\r\n"));
+        let subscriber = {
+            let mut shared = self.shared.lock().expect("terminal lock");
+            shared.scrollback.push(line.clone());
+            shared.subscriber.clone()
+        };
+        if let Some((_, tx)) = subscriber {
+            let _ = tx.try_send(line);
+        }
+    }
+
     /// Attaches a socket, replacing any other; the replaced one's queue closes.
     pub fn attach(&self) -> Attachment {
         let (tx, rx) = mpsc::channel(SOCKET_QUEUE);

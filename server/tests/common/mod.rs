@@ -22,6 +22,7 @@ use std::time::Duration;
 use tower::ServiceExt;
 
 pub const MAX_FILE_BYTES: usize = 64 * 1024;
+pub const MAX_WORKSPACE_BYTES: usize = 256 * 1024;
 
 /// The sandboxes' data directory of this test binary: under /tmp, which session
 /// users can pass through (a build cache under /root would not let them).
@@ -80,6 +81,7 @@ pub fn services_capped(
         runner,
         pool,
         MAX_FILE_BYTES,
+        MAX_WORKSPACE_BYTES,
         idle,
         server::runs::RunSettings::default(),
         caps,
@@ -110,7 +112,7 @@ pub fn router_with(pool: PgPool, services: Services) -> Router {
 pub fn settings() -> app::server::state::Settings {
     app::server::state::Settings {
         max_file_bytes: MAX_FILE_BYTES,
-        max_workspace_bytes: 256 * 1024,
+        max_workspace_bytes: MAX_WORKSPACE_BYTES,
         max_upload_bytes: 128 * 1024,
         secure_cookies: false,
         max_link_secs: 365 * 86_400,
