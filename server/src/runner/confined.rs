@@ -57,15 +57,25 @@ impl Confined {
         Ok(())
     }
 
-    /// The file's bytes, or `None` when it holds more than `max` bytes.
+    /// The file's bytes, or `None` when it holds more than `max` bytes or is no
+    /// regular file (a FIFO, socket or device put there since the scan: opened
+    /// without blocking and left alone, so the sync never waits on one).
     pub fn read(&self, rel: &str, max: u64) -> io::Result<Option<Vec<u8>>> {
-        let fd = rfs::openat2(
+        let fd = match rfs::openat2(
             &self.root,
             rel,
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
             Mode::empty(),
             resolve(),
-        )?;
+        ) {
+            Ok(fd) => fd,
+            // A socket cannot be opened at all.
+            Err(rustix::io::Errno::NXIO) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        if rfs::FileType::from_raw_mode(rfs::fstat(&fd)?.st_mode) != rfs::FileType::RegularFile {
+            return Ok(None);
+        }
         let mut file = std::fs::File::from(fd);
         let mut buf = Vec::new();
         Read::by_ref(&mut file)
@@ -294,6 +304,31 @@ mod tests {
         assert!(outside.path().join("secret").exists());
         let paths: Vec<_> = c.scan().unwrap().into_iter().map(|e| e.path).collect();
         assert_eq!(paths, vec!["link"]);
+    }
+
+    #[test]
+    fn fifos_and_sockets_are_neither_listed_nor_waited_on() {
+        let ws = tempfile::tempdir().unwrap();
+        let root = ws.path();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            root.join("pipe"),
+            rustix::fs::FileType::Fifo,
+            Mode::from_raw_mode(0o644),
+            0,
+        )
+        .unwrap();
+        let _sock = std::os::unix::net::UnixListener::bind(root.join("sock")).unwrap();
+        std::fs::write(root.join("real.txt"), "x").unwrap();
+        let c = Confined::open(root, None).unwrap();
+        let paths: Vec<_> = c.scan().unwrap().into_iter().map(|e| e.path).collect();
+        assert_eq!(paths, vec!["real.txt"]);
+        // Read as if it had been a file at the scan: at once, and nothing.
+        let started = std::time::Instant::now();
+        assert_eq!(c.read("pipe", 100).unwrap(), None);
+        assert_eq!(c.read("sock", 100).unwrap(), None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(c.read("real.txt", 100).unwrap(), Some(b"x".to_vec()));
     }
 
     #[test]
