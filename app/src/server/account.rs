@@ -44,7 +44,7 @@ pub async fn change_password(
         .bind(&hash)
         .execute(&mut *tx)
         .await?;
-    login::end_logins(&mut tx, me.id, Some(&me.token_hash)).await?;
+    super::auth::end_logins(&mut tx, me.id, Some(&me.token_hash)).await?;
     tx.commit().await?;
     tracing::info!(user = %me.user.username, "password changed; other logins ended");
     Ok(())

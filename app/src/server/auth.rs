@@ -124,7 +124,7 @@ pub async fn user_by_id(pool: &PgPool, id: i64) -> Result<UserRow, AppError> {
 pub async fn logout() -> Result<(), AppError> {
     let state = AppState::current()?;
     if let Some(token) = login::cookie_token() {
-        login::end_login(&state.pool, &token_hash(&token)).await?;
+        end_login(&state.pool, &token_hash(&token)).await?;
     }
     login::set_cookie(&state, "", 0);
     super::settings::send(&state, None);
@@ -134,7 +134,7 @@ pub async fn logout() -> Result<(), AppError> {
 /// Ends every login of the caller, this one included ("sign out everywhere").
 pub async fn logout_everywhere(state: &AppState, me: &access::Login) -> Result<usize, AppError> {
     let mut tx = state.pool.begin().await?;
-    let ended = login::end_logins(&mut tx, me.id, None).await?;
+    let ended = end_logins(&mut tx, me.id, None).await?;
     tx.commit().await?;
     login::set_cookie(state, "", 0);
     super::settings::send(state, None);
@@ -263,8 +263,46 @@ async fn limit_signups(state: &AppState, kind: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Ends one login (by its token's hash); its sockets and streams close.
+pub async fn end_login(pool: &PgPool, hash: &[u8]) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1")
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    access::announce(&mut *tx, &access::Change::Token(hex::encode(hash))).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends every login of `user_id` but `except`; their sockets and streams close.
+/// How many ended.
+pub async fn end_logins(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    user_id: i64,
+    except: Option<&[u8]>,
+) -> Result<usize, AppError> {
+    let ended: Vec<Vec<u8>> = sqlx::query_scalar(
+        "DELETE FROM auth_sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2
+         RETURNING token_hash",
+    )
+    .bind(user_id)
+    .bind(except)
+    .fetch_all(&mut **tx)
+    .await?;
+    for token in &ended {
+        access::announce(&mut **tx, &access::Change::Token(hex::encode(token))).await?;
+    }
+    Ok(ended.len())
+}
+
 /// Signs `user_id` in: the login cookie, and their settings for the next pages.
+/// The login the request came with (a guest's, one planted before sign-in)
+/// ends: a new login never reuses a token someone else may know.
 async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError> {
+    if let Some(old) = login::cookie_token() {
+        end_login(&state.pool, &token_hash(&old)).await?;
+    }
     login::start_login(state, user_id).await?;
     let settings = super::settings::get(&state.pool, user_id).await?;
     super::settings::send(state, Some(&settings));

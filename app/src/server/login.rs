@@ -2,7 +2,6 @@
 //! it belongs to, and the cookie sent when a login starts or is renewed. What a
 //! login may do is decided in `access`.
 
-use super::access;
 use super::digest::sha256;
 use super::state::AppState;
 use crate::wire::auth::User;
@@ -111,46 +110,8 @@ pub async fn renew(state: &AppState, token: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Ends one login (by its token's hash); its sockets and streams close.
-pub async fn end_login(pool: &sqlx::PgPool, hash: &[u8]) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM auth_sessions WHERE token_hash = $1")
-        .bind(hash)
-        .execute(&mut *tx)
-        .await?;
-    access::announce(&mut *tx, &access::Change::Token(hex::encode(hash))).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Ends every login of `user_id` but `except`; their sockets and streams close.
-/// How many ended.
-pub async fn end_logins(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    user_id: i64,
-    except: Option<&[u8]>,
-) -> Result<usize, AppError> {
-    let ended: Vec<Vec<u8>> = sqlx::query_scalar(
-        "DELETE FROM auth_sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2
-         RETURNING token_hash",
-    )
-    .bind(user_id)
-    .bind(except)
-    .fetch_all(&mut **tx)
-    .await?;
-    for token in &ended {
-        access::announce(&mut **tx, &access::Change::Token(hex::encode(token))).await?;
-    }
-    Ok(ended.len())
-}
-
-/// Creates a login session and sends its cookie. The login the request came
-/// with (a guest's, one planted before sign-in) ends: a new login never reuses a
-/// token someone else may know.
+/// Creates a login session and sends its cookie.
 pub async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError> {
-    if let Some(old) = cookie_token() {
-        end_login(&state.pool, &token_hash(&old)).await?;
-    }
     let mut raw = [0u8; 32];
     OsRng.fill_bytes(&mut raw);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
