@@ -56,6 +56,21 @@ pub fn validate_name(name: &str) -> Result<(), AppError> {
     }
 }
 
+/// Paths as a message names them: the first few, and how many more.
+pub fn named(paths: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut s = paths
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if paths.len() > SHOWN {
+        s.push_str(&format!(" and {} more", paths.len() - SHOWN));
+    }
+    s
+}
+
 /// The folder holding `path`, `None` at the root.
 pub fn parent(path: &str) -> Option<&str> {
     path.rsplit_once('/').map(|(p, _)| p)

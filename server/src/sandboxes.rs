@@ -384,16 +384,7 @@ impl Sandboxes {
     /// Tells the session's terminals and pages which files the workspace had
     /// no room for.
     fn not_kept(&self, live: &Live, paths: Vec<String>) {
-        const SHOWN: usize = 5;
-        let mut names = paths
-            .iter()
-            .take(SHOWN)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
-        if paths.len() > SHOWN {
-            names.push_str(&format!(" and {} more", paths.len() - SHOWN));
-        }
+        let names = app::paths::named(&paths);
         let message = format!(
             "The workspace is full ({} bytes at most): {names} stay in the sandbox only, not \
              saved. Delete files to make room.",

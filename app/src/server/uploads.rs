@@ -9,7 +9,7 @@ use super::digest::sha256_hex;
 use super::files::{self, Writer};
 use super::state::{AppState, FileChange};
 use super::upsert::{put_many, Put};
-use crate::paths;
+use crate::paths::{self, named};
 use crate::wire::files::{TreeItem, UploadFile, ALREADY_THERE, MAX_ZIP_ENTRIES, MAX_ZIP_RATIO};
 use crate::wire::history::Source;
 use crate::AppError;
@@ -108,21 +108,6 @@ fn check_carried(state: &AppState, items: &[Put]) -> Result<(), AppError> {
         return Err(too_much_carried(max, carried));
     }
     Ok(())
-}
-
-/// A list of paths for a message: the first few, and how many more.
-fn named(paths: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut s = paths
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if paths.len() > SHOWN {
-        s.push_str(&format!(" and {} more", paths.len() - SHOWN));
-    }
-    s
 }
 
 /// Checks the limits and what is in the way, then writes `items` in one transaction.
