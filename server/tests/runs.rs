@@ -179,8 +179,9 @@ async fn bombs_are_contained_and_reported(pool: PgPool) {
     assert!(grown < 64 * 1024, "the server grew by {grown} KiB");
 
     stop_tx.send(true).unwrap();
+    // Liveness, not speed (a busy machine makes fewer): saves kept going through.
     let saves = saver.await.unwrap();
-    assert!(saves > 5, "only {saves} saves went through meanwhile");
+    assert!(saves >= 3, "only {saves} saves went through meanwhile");
 }
 
 fn rss_kb() -> u64 {
