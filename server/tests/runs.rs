@@ -336,13 +336,14 @@ async fn a_run_can_be_stopped(pool: PgPool) {
 async fn what_the_terminal_changed_is_synced_before_a_run(pool: PgPool) {
     let (_, mut alice, s) = setup(&pool).await;
     // Made in the sandbox, not through the API.
-    execute(
+    let made = execute(
         &mut alice,
         json!({"session": s, "command": "echo made > made.txt"}),
     )
     .await;
+    assert_eq!(made["status"], "finished", "{made}");
     let r = execute(&mut alice, json!({"session": s, "command": "cat made.txt"})).await;
-    assert_eq!(r["stdout"], "made\n");
+    assert_eq!(r["stdout"], "made\n", "{r}");
     let files = r["files"].as_array().unwrap();
     assert!(files.iter().any(|f| f["path"] == "made.txt"), "{r}");
 }
