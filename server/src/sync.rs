@@ -106,26 +106,54 @@ pub enum SyncError {
     App(#[from] app::AppError),
 }
 
-/// Reads the files of `entries` whose metadata the manifest does not vouch for;
-/// returns their hash and content (`None` when over `max`).
-async fn read_changed(
+/// Contents move between the sandbox and Postgres this many bytes at a time (or
+/// one file, when it is larger), so a sync's memory does not grow with the
+/// workspace.
+const BATCH_BYTES: u64 = 8 << 20;
+
+/// `items` in runs of at most `BATCH_BYTES` by `size` (a larger item alone).
+fn batches<T>(items: &[T], size: impl Fn(&T) -> u64) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut sum) = (0, 0);
+    for (i, it) in items.iter().enumerate() {
+        let n = size(it);
+        if i > start && sum + n > BATCH_BYTES {
+            out.push(&items[start..i]);
+            (start, sum) = (i, 0);
+        }
+        sum += n;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
+
+/// Reads the files of `entries` (one batch) from the sandbox: hash and content,
+/// `None` for one gone or over `max`. A file the scan saw over `max` is not asked
+/// for at all (a pod's tar would carry all of it).
+async fn read_files(
     runner: &dyn Runner,
     s: SessionRef,
     entries: &[&Entry],
     max: u64,
-) -> Result<HashMap<String, Option<(String, Body)>>, SyncError> {
-    let paths: Vec<String> = entries.iter().map(|e| e.path.clone()).collect();
-    if paths.is_empty() {
-        return Ok(HashMap::new());
+) -> Result<Vec<(String, Option<(String, Body)>)>, SyncError> {
+    let (within, over): (Vec<&Entry>, Vec<&Entry>) = entries.iter().partition(|e| e.size <= max);
+    let mut out: Vec<_> = over.into_iter().map(|e| (e.path.clone(), None)).collect();
+    if !within.is_empty() {
+        let paths = within.iter().map(|e| e.path.clone()).collect();
+        out.extend(
+            runner
+                .read(s, paths, max)
+                .await?
+                .into_iter()
+                .map(|(p, bytes)| {
+                    let body = bytes.map(|b| (sha256_hex(&b), Body::from_bytes(&p, b)));
+                    (p, body)
+                }),
+        );
     }
-    let read = runner.read(s, paths, max).await?;
-    Ok(read
-        .into_iter()
-        .map(|(p, bytes)| {
-            let body = bytes.map(|b| (sha256_hex(&b), Body::from_bytes(&p, b)));
-            (p, body)
-        })
-        .collect())
+    Ok(out)
 }
 
 /// Makes the sandbox match Postgres, writing only what differs. Returns how many
@@ -138,8 +166,8 @@ pub async fn push_all(
     manifest: &mut Manifest,
 ) -> Result<usize, SyncError> {
     let started = std::time::Instant::now();
-    let db: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT full_path, kind, content_hash FROM workspace_items WHERE session_id = $1",
+    let db: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT full_path, kind, content_hash, size_bytes FROM workspace_items WHERE session_id = $1",
     )
     .bind(s.id)
     .fetch_all(pool)
@@ -149,33 +177,38 @@ pub async fn push_all(
         .iter()
         .filter(|e| e.kind == EntryKind::File && manifest.unchanged(e).is_none())
         .collect();
-    let read = read_changed(runner, s, &unknown, max).await?;
+    // Only their hashes are needed: contents are dropped batch by batch.
+    let mut read: HashMap<String, String> = HashMap::new();
+    for batch in batches(&unknown, |e| e.size) {
+        for (p, r) in read_files(runner, s, batch, max).await? {
+            if let Some((h, _)) = r {
+                read.insert(p, h);
+            }
+        }
+    }
     // The sandbox's view: path -> (kind, Some(hash) for files within the limit).
     let mut sandbox: HashMap<&str, (EntryKind, Option<String>)> = HashMap::new();
     for e in &scan {
         let h = match (e.kind, manifest.unchanged(e)) {
             (EntryKind::Folder, _) => None,
             (_, Some(k)) => k.hash.clone(),
-            _ => read
-                .get(&e.path)
-                .and_then(|r| r.as_ref())
-                .map(|(h, _)| h.clone()),
+            _ => read.get(&e.path).cloned(),
         };
         sandbox.insert(&e.path, (e.kind, h));
     }
     let sandbox_only = |path: &str| matches!(sandbox.get(path), Some((EntryKind::File, None)));
 
-    let in_db: HashSet<&str> = db.iter().map(|(p, _, _)| p.as_str()).collect();
+    let in_db: HashSet<&str> = db.iter().map(|(p, ..)| p.as_str()).collect();
     let mut ops = Vec::new();
-    let mut to_fetch = Vec::new();
-    for (path, kind, h) in &db {
+    let mut to_fetch: Vec<(&str, u64)> = Vec::new();
+    for (path, kind, h, size) in &db {
         match (kind.as_str(), sandbox.get(path.as_str())) {
             ("folder", Some((EntryKind::Folder, _))) => {}
             ("folder", _) if sandbox_only(path) => {}
             ("folder", _) => ops.push(FsOp::Mkdir { path: path.clone() }),
             (_, Some((EntryKind::File, have))) if have == h => {}
             _ if sandbox_only(path) => {}
-            _ => to_fetch.push(path.clone()),
+            _ => to_fetch.push((path, *size as u64)),
         }
     }
     // Deepest first, so a folder is empty by the time it is considered.
@@ -202,34 +235,35 @@ pub async fn push_all(
         }
     }
 
-    let contents: Vec<(String, Vec<u8>, String)> = if to_fetch.is_empty() {
-        Vec::new()
-    } else {
-        sqlx::query_as(
+    // Removals and folders go with the first batch of files (one call when it
+    // all fits in one), the other files a batch at a time.
+    let mut count = ops.len();
+    let mut pending = ops;
+    let mut written = Vec::new();
+    let mut hashes: HashMap<String, String> = HashMap::new();
+    let parts = batches(&to_fetch, |(_, size)| *size);
+    for batch in &parts {
+        let paths: Vec<&str> = batch.iter().map(|(p, _)| *p).collect();
+        let contents: Vec<(String, Vec<u8>, String)> = sqlx::query_as(
             "SELECT full_path, COALESCE(data, convert_to(content, 'UTF8')), content_hash
              FROM workspace_items
              WHERE session_id = $1 AND kind = 'file' AND full_path = ANY($2)",
         )
         .bind(s.id)
-        .bind(&to_fetch)
+        .bind(&paths)
         .fetch_all(pool)
-        .await?
-    };
-    let hashes: HashMap<String, String> = contents
-        .iter()
-        .map(|(p, _, h)| (p.clone(), h.clone()))
-        .collect();
-    for (path, content, _) in contents {
-        ops.push(FsOp::Write { path, content });
+        .await?;
+        for (path, content, hash) in contents {
+            hashes.insert(path.clone(), hash);
+            pending.push(FsOp::Write { path, content });
+            count += 1;
+        }
+        written.extend(runner.apply(s, std::mem::take(&mut pending)).await?);
     }
-    let count = ops.len();
-    let fetched = started.elapsed();
-    let written = runner.apply(s, ops).await?;
-    tracing::debug!(
-        fetch_ms = fetched.as_millis() as u64,
-        write_ms = (started.elapsed() - fetched).as_millis() as u64,
-        "sandbox filled"
-    );
+    if parts.is_empty() {
+        written = runner.apply(s, pending).await?;
+    }
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "sandbox filled");
 
     // The manifest now describes the sandbox as the database sees it.
     manifest.0.clear();
@@ -243,7 +277,7 @@ pub async fn push_all(
         };
         manifest.0.insert(e.path.clone(), known);
     }
-    for (path, kind, _) in &db {
+    for (path, kind, ..) in &db {
         if kind == "folder" && !sandbox_only(path) {
             manifest.folder(path);
         }
@@ -300,19 +334,7 @@ pub async fn pull(
             Some(k) => e.kind == EntryKind::File && k.hash.is_none() && e.size <= max,
         })
         .collect();
-    let files: Vec<&Entry> = moved
-        .iter()
-        .copied()
-        .filter(|e| e.kind == EntryKind::File)
-        .collect();
-    let mut read = read_changed(runner, s, &files, max).await?;
-
-    let mut upserts = Vec::new();
-    // Hashes of what was read, for the manifest once the contents went into `upserts`.
-    let read_hashes: HashMap<String, String> = read
-        .iter()
-        .filter_map(|(p, r)| Some((p.clone(), r.as_ref()?.0.clone())))
-        .collect();
+    let mut folders = Vec::new();
     let mut retype = Vec::new();
     for e in &moved {
         let before = manifest.0.get(&e.path);
@@ -321,28 +343,19 @@ pub async fn pull(
         {
             retype.push(e.path.clone());
         }
-        match e.kind {
-            EntryKind::Folder => {
-                if before.is_none_or(|k| k.kind != EntryKind::Folder) {
-                    upserts.push(Put {
-                        path: e.path.clone(),
-                        body: None,
-                    });
-                }
-            }
-            EntryKind::File => {
-                let Some((h, body)) = read.remove(&e.path).flatten() else {
-                    continue;
-                };
-                if Some(&h) != before.and_then(|k| k.hash.as_ref()) {
-                    upserts.push(Put {
-                        path: e.path.clone(),
-                        body: Some(body),
-                    });
-                }
-            }
+        if e.kind == EntryKind::Folder && before.is_none_or(|k| k.kind != EntryKind::Folder) {
+            folders.push(Put {
+                path: e.path.clone(),
+                body: None,
+            });
         }
     }
+    // Files over the limit stay in the sandbox, unread.
+    let files: Vec<&Entry> = moved
+        .iter()
+        .copied()
+        .filter(|e| e.kind == EntryKind::File && e.size <= max)
+        .collect();
     let deleted: Vec<String> = manifest
         .0
         .iter()
@@ -353,7 +366,10 @@ pub async fn pull(
         .collect();
 
     let mut not_kept = Vec::new();
-    if !upserts.is_empty() || !deleted.is_empty() || !retype.is_empty() {
+    let mut changed: Vec<String> = folders.iter().map(|f| f.path.clone()).collect();
+    // Hashes of what was read, for the manifest.
+    let mut read_hashes: HashMap<String, String> = HashMap::new();
+    if !files.is_empty() || !folders.is_empty() || !deleted.is_empty() || !retype.is_empty() {
         let w = Writer {
             by,
             source: Source::Terminal,
@@ -368,13 +384,38 @@ pub async fn pull(
             .cloned()
             .collect();
         history::delete(&mut tx, s.id, &roots, w).await?;
-        not_kept = fit(&mut tx, s.id, &mut upserts, limits.workspace).await?;
-        put_many(&mut tx, s.id, s.uuid, &upserts, w).await?;
+        // Room is decided on the sizes the scan saw, before anything is read.
+        let (fits, refused) = fit(&mut tx, s.id, &files, limits.workspace).await?;
+        not_kept = refused;
+        put_many(&mut tx, s.id, s.uuid, &folders, w).await?;
+        for batch in batches(&fits, |e| e.size) {
+            let scanned: HashMap<&str, u64> =
+                batch.iter().map(|e| (e.path.as_str(), e.size)).collect();
+            let mut puts = Vec::new();
+            for (path, read) in read_files(runner, s, batch, max).await? {
+                // Gone, or grown since the scan: left for the next sync (its
+                // modification time has moved too).
+                let Some((h, body)) =
+                    read.filter(|(_, b)| Some(&(b.len() as u64)) <= scanned.get(path.as_str()))
+                else {
+                    continue;
+                };
+                read_hashes.insert(path.clone(), h.clone());
+                if Some(&h) != manifest.0.get(&path).and_then(|k| k.hash.as_ref()) {
+                    puts.push(Put {
+                        path,
+                        body: Some(body),
+                    });
+                }
+            }
+            put_many(&mut tx, s.id, s.uuid, &puts, w).await?;
+            changed.extend(puts.into_iter().map(|u| u.path));
+        }
         tx.commit().await?;
     }
 
     // Record what was seen, keeping Postgres' hashes for sandbox-only files.
-    let mut changed: Vec<String> = deleted.clone();
+    changed.extend(deleted.iter().cloned());
     for p in &deleted {
         manifest.forget(p);
     }
@@ -398,48 +439,60 @@ pub async fn pull(
             },
         );
     }
-    changed.extend(upserts.into_iter().map(|u| u.path));
     changed.sort();
     changed.dedup();
     Ok(Pulled { changed, not_kept })
 }
 
-/// Keeps in `upserts` the files the workspace has room for (`room` bytes in all,
-/// counting what Postgres holds besides them), in path order; returns the others.
-async fn fit(
+/// The files the workspace has room for (`room` bytes in all, counting what
+/// Postgres holds besides them), in order, and the paths of the others.
+async fn fit<'a>(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     sid: i64,
-    upserts: &mut Vec<Put>,
+    files: &[&'a Entry],
     room: u64,
-) -> Result<Vec<String>, sqlx::Error> {
-    let files: Vec<&str> = upserts
-        .iter()
-        .filter(|u| u.body.is_some())
-        .map(|u| u.path.as_str())
-        .collect();
+) -> Result<(Vec<&'a Entry>, Vec<String>), sqlx::Error> {
     if files.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
+    let paths: Vec<&str> = files.iter().map(|e| e.path.as_str()).collect();
     let others: i64 = sqlx::query_scalar(
         "SELECT COALESCE(sum(size_bytes), 0)::int8 FROM workspace_items
          WHERE session_id = $1 AND NOT (full_path = ANY($2))",
     )
     .bind(sid)
-    .bind(&files)
+    .bind(&paths)
     .fetch_one(&mut **tx)
     .await?;
     let mut left = room as i64 - others;
-    let mut refused = Vec::new();
-    upserts.retain(|u| {
-        let Some(body) = &u.body else { return true };
-        let size = body.len() as i64;
-        if size <= left {
-            left -= size;
-            true
+    let (mut fits, mut refused) = (Vec::new(), Vec::new());
+    for e in files {
+        if e.size as i64 <= left {
+            left -= e.size as i64;
+            fits.push(*e);
         } else {
-            refused.push(u.path.clone());
-            false
+            refused.push(e.path.clone());
         }
-    });
-    Ok(refused)
+    }
+    Ok((fits, refused))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{batches, BATCH_BYTES};
+
+    #[test]
+    fn batches_stay_within_their_bytes_and_keep_every_item_in_order() {
+        const MIB: u64 = 1 << 20;
+        let sizes = [3 * MIB, 3 * MIB, 3 * MIB, 20 * MIB, 1, 1, 7 * MIB, 2 * MIB];
+        let parts = batches(&sizes, |s| *s);
+        let sums: Vec<u64> = parts.iter().map(|p| p.iter().sum()).collect();
+        // A file larger than a batch goes alone; no other batch passes the bound.
+        assert_eq!(sums, [6 * MIB, 3 * MIB, 20 * MIB, 7 * MIB + 2, 2 * MIB]);
+        assert!(parts
+            .iter()
+            .all(|p| p.len() == 1 || p.iter().sum::<u64>() <= BATCH_BYTES));
+        assert_eq!(parts.concat(), sizes);
+        assert!(batches(&[] as &[u64], |s| *s).is_empty());
+    }
 }
