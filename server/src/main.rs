@@ -3,6 +3,7 @@ use server::{admin, config::Config, serve};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    server::memory::return_large_blocks();
     let config = Config::parse();
     // A one-off command prints its answer alone; warnings still show.
     let log = if config.command.is_some() {

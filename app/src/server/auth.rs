@@ -309,15 +309,30 @@ async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Runs a password hash on a blocking thread, at most one per core at a time:
+/// each takes 19 MiB (argon2's default memory), so a burst of sign-ins waits its
+/// turn rather than taking the server's memory.
+async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    static SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    });
+    let _slot = SLOTS.acquire().await.map_err(AppError::internal)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(AppError::internal)
+}
+
 pub async fn hash_password(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
     })
-    .await
-    .map_err(AppError::internal)?
+    .await?
     .map_err(AppError::internal)
 }
 
@@ -333,7 +348,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
             .map(|h| h.to_string())
             .unwrap_or_default()
     });
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY.clone());
         let parsed = PasswordHash::new(&hash).map_err(AppError::internal)?;
@@ -342,8 +357,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
             .is_ok();
         Ok(known && matches)
     })
-    .await
-    .map_err(AppError::internal)?
+    .await?
 }
 
 /// The client's address, for rate limiting.

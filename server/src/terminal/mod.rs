@@ -20,6 +20,9 @@ use uuid::Uuid;
 
 /// Output kept for a socket that reattaches.
 const SCROLLBACK_BYTES: usize = 256 * 1024;
+/// Chunks of the scrollback shorter than this are joined: a prompt or a
+/// keystroke's echo is a chunk of a few bytes, and each costs a few words more.
+const SMALL_CHUNK: usize = 4 * 1024;
 /// Chunks queued for a socket before the shell is made to wait: with reads of
 /// at most 64 KiB this bounds a terminal's buffered output to about 2 MiB.
 const SOCKET_QUEUE: usize = 32;
@@ -56,7 +59,8 @@ impl Running {
     }
 }
 
-/// Recent output as the chunks it was read in: kept and replayed without copying.
+/// Recent output as the chunks it was read in (small ones joined), dropped whole
+/// from the front.
 #[derive(Default)]
 struct Scrollback {
     chunks: VecDeque<Bytes>,
@@ -66,7 +70,15 @@ struct Scrollback {
 impl Scrollback {
     fn push(&mut self, chunk: Bytes) {
         self.len += chunk.len();
-        self.chunks.push_back(chunk);
+        match self.chunks.back_mut() {
+            Some(last) if last.len() + chunk.len() <= SMALL_CHUNK => {
+                let mut joined = Vec::with_capacity(last.len() + chunk.len());
+                joined.extend_from_slice(last);
+                joined.extend_from_slice(&chunk);
+                *last = joined.into();
+            }
+            _ => self.chunks.push_back(chunk),
+        }
         while self.len - self.chunks.front().map_or(0, Bytes::len) >= SCROLLBACK_BYTES {
             let old = self.chunks.pop_front().expect("longer than the limit");
             self.len -= old.len();
@@ -168,7 +180,10 @@ impl Terminal {
                     _ => break,
                 }
             }
-            let bytes = buf.split().freeze();
+            // A copy of its own size: a part of the read buffer would keep all of
+            // its 64 KiB alive for as long as the scrollback holds it.
+            let bytes = Bytes::copy_from_slice(&buf);
+            buf.clear();
             let chunk = &bytes[..];
             scanner.feed(chunk, &mut marks);
             let mut pos = 0;

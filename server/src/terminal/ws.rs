@@ -68,9 +68,13 @@ pub async fn terminal(
     };
     let watch = services.watchers.watch(&grant, Capability::Run);
     let span = tracing::info_span!("terminal", session = %uuid, user = grant.login.id);
-    // Keystrokes, resizes and pastes are small: a larger message is refused.
+    // Keystrokes, resizes and pastes are small: a larger message is refused, and
+    // the buffers start small (axum's 128 KiB each would be most of an idle
+    // session's memory). Output is flushed frame by frame anyway.
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| {
             async move {
                 let _slot = slot;
