@@ -9,6 +9,7 @@ pub mod database;
 pub mod download;
 pub mod embedded_pg;
 pub mod error;
+pub mod holders;
 pub mod memory;
 pub mod news;
 pub mod routes;

@@ -6,6 +6,7 @@
 
 use crate::caps::Caps;
 use crate::commands;
+use crate::holders::Holders;
 use crate::news::News;
 use crate::runner::{FsOp, Progress, Runner, RunnerError, SessionRef, TermSize};
 use crate::sync::{self, Kick, Manifest};
@@ -69,6 +70,8 @@ pub struct Sandboxes {
     max_workspace_bytes: u64,
     idle: Duration,
     caps: Caps,
+    /// Which replicas use each sandbox: only the last one to let go stops it.
+    holders: Holders,
     live: tokio::sync::Mutex<HashMap<Uuid, Arc<Live>>>,
     /// Sessions whose sandbox is being started, each behind its own gate.
     opening: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
@@ -83,6 +86,8 @@ pub enum WorkspaceError {
     /// A cap is reached; the message says which.
     #[error("{0}")]
     Full(String),
+    #[error("recording the sandbox's use: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 impl Sandboxes {
@@ -97,6 +102,7 @@ impl Sandboxes {
     ) -> Arc<Self> {
         Arc::new(Self {
             runner,
+            holders: Holders::new(pool.clone()),
             pool,
             news,
             max_file_bytes: max_file_bytes as u64,
@@ -113,6 +119,7 @@ impl Sandboxes {
     /// until the server stops.
     pub async fn start(self: &Arc<Self>) -> Result<(), sqlx::Error> {
         self.runner.recover().await;
+        self.holders.sweep().await?;
         self.collect_orphans().await?;
         let me = Arc::downgrade(self);
         tokio::spawn(async move {
@@ -124,6 +131,9 @@ impl Sandboxes {
                 if round % ORPHAN_ROUNDS == 0 {
                     if let Err(e) = me.collect_orphans().await {
                         tracing::warn!("collecting orphaned sandboxes: {e}");
+                    }
+                    if let Err(e) = me.holders.sweep().await {
+                        tracing::warn!("forgetting replicas gone: {e}");
                     }
                 }
             }
@@ -178,13 +188,40 @@ impl Sandboxes {
                 )));
             }
         }
-        let opened = self.start_sandbox(s, progress).await;
-        // Known as running before the gate goes, so no second start slips in between.
-        if let Ok(l) = &opened {
-            self.live.lock().await.insert(s.uuid, l.clone());
+        // Held before it is started, so no other replica stops it meanwhile; a
+        // session deleted by now cannot be held, and gets no sandbox.
+        let opened = match self.holders.hold(s.id).await {
+            Ok(()) => self.start_sandbox(s, progress).await,
+            Err(e) => Err(e.into()),
+        };
+        match &opened {
+            // Known as running before the gate goes, so no second start slips in between.
+            Ok(l) => {
+                self.live.lock().await.insert(s.uuid, l.clone());
+            }
+            Err(_) => {
+                if let Err(e) = self.holders.unhold(s.id).await {
+                    tracing::warn!(session = %s.uuid, "taking back the hold on a sandbox: {e}");
+                }
+            }
         }
         self.opening.lock().expect("lock").remove(&s.uuid);
         opened
+    }
+
+    /// Lets go of the session's sandbox: stopped if no other replica uses it.
+    async fn release(&self, s: SessionRef) {
+        let stopped = self
+            .holders
+            .release(s.id, self.runner.stop(s), self.runner.leave(s))
+            .await;
+        match stopped {
+            Ok(true) => tracing::info!(session = %s.uuid, "sandbox stopped"),
+            Ok(false) => {
+                tracing::info!(session = %s.uuid, "sandbox left to the other replicas using it")
+            }
+            Err(e) => tracing::warn!(session = %s.uuid, "letting go of the sandbox: {e}"),
+        }
     }
 
     async fn start_sandbox(
@@ -406,6 +443,7 @@ impl Sandboxes {
     /// nothing but their shell, then sandboxes left without terminals.
     async fn cull(&self) {
         let mut stopped = Vec::new();
+        let mut kept = Vec::new();
         {
             let mut live = self.live.lock().await;
             live.retain(|_, l| {
@@ -421,18 +459,30 @@ impl Sandboxes {
                 let mut since = l.idle_since.lock().expect("lock");
                 if !terms.is_empty() || l.runs.load(Ordering::SeqCst) > 0 {
                     *since = Instant::now();
+                    kept.push(l.session.id);
                     return true;
                 }
                 let keep = since.elapsed() < self.idle;
-                if !keep {
+                if keep {
+                    kept.push(l.session.id);
+                } else {
                     stopped.push(l.session);
                 }
                 keep
             });
         }
+        if !kept.is_empty() {
+            if let Err(e) = self.holders.renew(&kept).await {
+                tracing::warn!("renewing this server's hold on its sandboxes: {e}");
+            }
+        }
+        let any = !stopped.is_empty();
         for s in stopped {
-            tracing::info!(session = %s.uuid, "stopping an idle sandbox");
-            self.runner.stop(s).await;
+            tracing::info!(session = %s.uuid, "letting go of an idle sandbox");
+            self.release(s).await;
+        }
+        if any {
+            tokio::task::spawn_blocking(crate::memory::give_back);
         }
     }
 
@@ -463,7 +513,7 @@ impl Sandboxes {
             for t in l.terminals.lock().expect("lock").values() {
                 t.kill();
             }
-            self.runner.stop(l.session).await;
+            self.release(l.session).await;
         }
     }
 
@@ -476,6 +526,11 @@ impl Sandboxes {
             }
             FileChange::Moved { from, to } => vec![from.clone(), to.clone()],
             FileChange::SessionDeleted => {
+                // A start under way finishes first, so what it made is removed too.
+                let gate = self.opening.lock().expect("lock").get(&uuid).cloned();
+                if let Some(gate) = gate {
+                    let _ = gate.lock().await;
+                }
                 if let Some(l) = self.live.lock().await.remove(&uuid) {
                     for t in l.terminals.lock().expect("lock").values() {
                         t.kill();

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{router, Client, Events};
+use common::{database_url, router, Client, Events};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -709,13 +709,7 @@ async fn the_retention_sweep_keeps_what_a_revision_points_at(pool: PgPool) {
 async fn the_first_senior_is_made_by_the_server_command(pool: PgPool) {
     let app = router(pool.clone());
     Client::register(&app, "root").await;
-    // This test's own database, as the server would be given it.
-    let base = std::env::var("DATABASE_URL").unwrap();
-    let server = base.split('?').next().unwrap().rsplit_once('/').unwrap().0;
-    let url = format!(
-        "{server}/{}",
-        pool.connect_options().get_database().unwrap()
-    );
+    let url = database_url(&pool);
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_server"))
             .args(args)

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{get, router, served, Served, Term};
+use common::{bare_site, database_url, get, router, served, Served, Term};
 use sqlx::PgPool;
 use std::time::Duration;
 
@@ -47,6 +47,22 @@ async fn isolated_from_host_network_and_other_sessions(pool: PgPool) {
     );
     let ps = t.run("ps -eo comm | grep -c sleep").await;
     assert_eq!(ps.trim(), "0", "another session's processes are visible");
+    // As root, each session has a user of its own, from its database id.
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM code_sessions WHERE uuid::text = ANY($1) ORDER BY uuid::text = $2",
+    )
+    .bind([&mine, &theirs])
+    .bind(&theirs)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    if nix::unistd::getuid().is_root() {
+        let uids = [t.run("id -u").await, other.run("id -u").await];
+        assert_eq!(
+            uids.map(|u| u.trim().parse::<i64>().unwrap() - 200_000),
+            [ids[0], ids[1]]
+        );
+    }
     let port = addr.port();
     let net = t
         .run(&format!(
@@ -139,16 +155,8 @@ async fn output_floods_keep_server_memory_bounded(pool: PgPool) {
 /// Without bubblewrap the server refuses to start, and says how to go on.
 #[sqlx::test(migrations = "../migrations")]
 async fn refuses_to_run_unsandboxed_silently(pool: PgPool) {
-    // This test's own database: the server migrates whatever it is given.
-    let base = std::env::var("DATABASE_URL").unwrap();
-    let server = base.split('?').next().unwrap().rsplit_once('/').unwrap().0;
-    let url = format!(
-        "{server}/{}",
-        pool.connect_options().get_database().unwrap()
-    );
-    let site = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
-    std::fs::write(site.path().join("pkg/webide.js"), "").unwrap();
+    let url = database_url(&pool);
+    let site = bare_site();
     let data = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["--listen", "127.0.0.1:0", "--site-root"])

@@ -127,6 +127,25 @@ impl Cgroups {
         }
     }
 
+    fn controls(&self, kinds: &[Kind]) -> bool {
+        self.hierarchies.iter().any(|h| kinds.contains(&h.kind))
+    }
+
+    /// Whether a session's memory (all its processes together) is capped.
+    pub fn caps_memory(&self) -> bool {
+        self.controls(&[Kind::V2, Kind::Memory])
+    }
+
+    /// Whether a session's process count is capped.
+    pub fn caps_processes(&self) -> bool {
+        self.controls(&[Kind::V2, Kind::Pids])
+    }
+
+    /// Whether runs' CPU time is read from their group.
+    pub fn measures_cpu(&self) -> bool {
+        self.controls(&[Kind::V2, Kind::Cpu])
+    }
+
     pub fn describe(&self) -> String {
         if self.hierarchies.is_empty() {
             return "none (control groups are not writable here)".into();
@@ -202,7 +221,7 @@ impl Cgroups {
             .collect()
     }
 
-    /// Session groups left by an earlier run of the server.
+    /// The sessions that have groups under this data directory.
     pub fn leftovers(&self) -> Vec<Uuid> {
         self.names()
             .iter()
@@ -210,16 +229,16 @@ impl Cgroups {
             .collect()
     }
 
-    /// Ends what runs of an earlier server left in their groups.
-    pub fn remove_runs(&self) {
-        let runs = format!("{}run-", self.prefix);
-        for name in self.names() {
-            if name.starts_with(&runs) {
-                for h in &self.hierarchies {
-                    RunGroup {
-                        dirs: vec![(h.kind, h.parent.join(&name))],
-                    }
-                    .remove();
+    /// Removes this data directory's groups (sessions' and runs') that have no
+    /// process left; the kernel refuses to remove the others.
+    pub fn remove_empty(&self) {
+        for h in &self.hierarchies {
+            let Ok(dir) = std::fs::read_dir(&h.parent) else {
+                continue;
+            };
+            for e in dir.flatten() {
+                if e.file_name().to_string_lossy().starts_with(&self.prefix) {
+                    let _ = std::fs::remove_dir(e.path());
                 }
             }
         }

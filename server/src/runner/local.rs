@@ -24,7 +24,6 @@ use uuid::Uuid;
 
 /// First user id of the per-session ids used when the server runs as root.
 const UID_BASE: u32 = 200_000;
-const UID_SPAN: u128 = 100_000;
 const SHELL_RC: &str = include_str!("bashrc.sh");
 
 #[derive(Debug, Clone)]
@@ -95,12 +94,36 @@ impl LocalRunner {
             cgroups = %runner.cgroups.describe(),
             "local runner ready"
         );
+        for limit in runner.unenforced() {
+            tracing::warn!("not enforced on this machine: {limit}");
+        }
         if !runner.sandboxed {
             tracing::warn!(
                 "shells run WITHOUT a sandbox (--unsandboxed): they can see this machine"
             );
         }
         Ok(runner)
+    }
+
+    /// The limits this machine does not let the runner hold, in words.
+    pub fn unenforced(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if !self.cgroups.caps_memory() {
+            out.push("a session's memory cap for all its processes together (each process keeps its own data limit)");
+        }
+        if !self.cgroups.caps_processes() && !self.per_session_uid {
+            out.push("a session's process cap (the process limit counts every process of the server's user)");
+        }
+        if !self.cgroups.measures_cpu() {
+            out.push("runs' CPU time from a control group (it is taken from rusage)");
+        }
+        if !self.per_session_uid {
+            out.push("a user of its own per session (the server is not root): sessions' files are apart by the sandbox alone");
+        }
+        // Postgres keeps only what fits the workspace limit; the sandbox's own disk
+        // has no quota here, only the per-file size limit.
+        out.push("a session's total disk use in its sandbox (only each file's size is limited)");
+        out
     }
 
     /// Runs `true` in a sandbox like a session's, so a machine where bwrap cannot
@@ -149,8 +172,9 @@ impl LocalRunner {
 
     fn owner(&self, s: SessionRef) -> Option<(u32, u32)> {
         self.per_session_uid.then(|| {
-            // From the public id, so it stays the same across restarts and databases.
-            let id = UID_BASE + (s.uuid.as_u128() % UID_SPAN) as u32;
+            // From the session's database id: unique (no two sessions share a
+            // user) and the same across restarts, for 4 billion sessions.
+            let id = UID_BASE + (s.id as u64 % u64::from(u32::MAX - UID_BASE - 1)) as u32;
             (id, id)
         })
     }
@@ -171,8 +195,12 @@ impl LocalRunner {
             std::fs::create_dir_all(&dir)?;
             set_mode(&dir, 0o700)?;
             if let Some((uid, gid)) = self.owner(s) {
-                nix::unistd::chown(&dir, Some(uid.into()), Some(gid.into()))
-                    .map_err(std::io::Error::from)?;
+                use std::os::unix::fs::MetadataExt;
+                // A folder made under another user (an older way of choosing
+                // them) is handed over whole.
+                if std::fs::metadata(&dir)?.uid() != uid {
+                    chown_tree(&dir, uid, gid)?;
+                }
             }
         }
         // Names for the sandbox's user, which the host's files do not know.
@@ -461,6 +489,21 @@ fn mode_of(path: &Path) -> std::io::Result<u32> {
     Ok(std::fs::metadata(path)?.permissions().mode() & 0o7777)
 }
 
+/// Gives `dir` and everything under it to `uid`:`gid`, links themselves rather
+/// than what they point at.
+fn chown_tree(dir: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(path) = todo.pop() {
+        std::os::unix::fs::lchown(&path, Some(uid), Some(gid))?;
+        if std::fs::symlink_metadata(&path)?.is_dir() {
+            for e in std::fs::read_dir(&path)? {
+                todo.push(e?.path());
+            }
+        }
+    }
+    Ok(())
+}
+
 fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
@@ -669,17 +712,16 @@ impl Runner for LocalRunner {
         let _ = tokio::task::spawn_blocking(move || cgroups.remove(s.uuid)).await;
     }
 
-    /// Kills what an earlier run of this server left in its control groups (it
-    /// was killed before it could); their shells died with it already.
+    async fn leave(&self, s: SessionRef) {
+        self.cool(s.uuid);
+    }
+
+    /// Removes the control groups an earlier run of this server left empty (its
+    /// sandboxes died with it, `--die-with-parent`). Groups with processes in
+    /// them belong to another server on this data directory and stay.
     async fn recover(&self) {
         let cgroups = self.cgroups.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            cgroups.remove_runs();
-            for session in cgroups.leftovers() {
-                cgroups.remove(session);
-            }
-        })
-        .await;
+        let _ = tokio::task::spawn_blocking(move || cgroups.remove_empty()).await;
     }
 
     async fn known(&self) -> Vec<Uuid> {

@@ -193,8 +193,12 @@ pub trait Runner: Send + Sync + 'static {
         s: SessionRef,
         tx: tokio::sync::mpsc::Sender<()>,
     ) -> Option<Box<dyn Send + Sync>>;
-    /// Stops everything the session runs; its files stay.
+    /// Stops everything the session runs; its files stay. Only when no other
+    /// server replica is using the sandbox (`Holders`).
     async fn stop(&self, s: SessionRef);
+    /// Frees what this server alone holds for the session's sandbox while another
+    /// replica goes on using it.
+    async fn leave(&self, _s: SessionRef) {}
     /// Called once when the server starts: ends what an earlier run of this
     /// server left running and nobody else can be using.
     async fn recover(&self);

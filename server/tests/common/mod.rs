@@ -386,8 +386,18 @@ impl Term {
         session: &str,
         term: Option<uuid::Uuid>,
     ) -> Self {
+        Self::open_as(addr, c.cookie.as_deref(), session, term).await
+    }
+
+    /// `open` for the holder of `cookie`.
+    pub async fn open_as(
+        addr: std::net::SocketAddr,
+        cookie: Option<&str>,
+        session: &str,
+        term: Option<uuid::Uuid>,
+    ) -> Self {
         let query = term.map(|t| format!("?term={t}")).unwrap_or_default();
-        let mut t = Self::connect(addr, c, session, &query).await;
+        let mut t = Self::of(connect(addr, session, cookie, &query).await);
         let hello = t.control("attached").await;
         t.id = hello["term"].as_str().unwrap().parse().unwrap();
         t
@@ -400,11 +410,12 @@ impl Term {
         session: &str,
         query: &str,
     ) -> Self {
-        let ws = connect(addr, session, c.cookie.as_deref(), query)
-            .await
-            .expect("socket accepted");
+        Self::of(connect(addr, session, c.cookie.as_deref(), query).await)
+    }
+
+    fn of(ws: Result<Socket, tokio_tungstenite::tungstenite::Error>) -> Self {
         Self {
-            ws,
+            ws: ws.expect("socket accepted"),
             seen: Vec::new(),
             id: uuid::Uuid::nil(),
             controls: Vec::new(),
@@ -413,7 +424,12 @@ impl Term {
 
     /// A new terminal at its first prompt.
     pub async fn ready(addr: std::net::SocketAddr, c: &Client, session: &str) -> Self {
-        let mut t = Self::open(addr, c, session, None).await;
+        Self::ready_as(addr, c.cookie.as_deref(), session).await
+    }
+
+    /// `ready` for the holder of `cookie`.
+    pub async fn ready_as(addr: std::net::SocketAddr, cookie: Option<&str>, session: &str) -> Self {
+        let mut t = Self::open_as(addr, cookie, session, None).await;
         t.prompt().await;
         t
     }
@@ -428,6 +444,11 @@ impl Term {
             Err(_) => return None,
         }
         Some(())
+    }
+
+    /// Reads until the socket ends.
+    pub async fn closed(&mut self) {
+        while self.next().await.is_some() {}
     }
 
     /// Waits for a control message of `kind`.
@@ -536,6 +557,193 @@ pub fn strip(s: &str) -> String {
         }
     }
     out
+}
+
+/// This test's own database, as a server process would be given it.
+pub fn database_url(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").unwrap();
+    let server = base.split('?').next().unwrap().rsplit_once('/').unwrap().0;
+    format!(
+        "{server}/{}",
+        pool.connect_options().get_database().unwrap()
+    )
+}
+
+/// A data directory of the test's own, which session users can pass through to
+/// their workspaces; removed when dropped.
+pub fn open_data_dir() -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        data.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    data
+}
+
+/// A site root with just what the server checks for at start.
+pub fn bare_site() -> tempfile::TempDir {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    std::fs::write(site.path().join("pkg/webide.js"), "").unwrap();
+    site
+}
+
+/// The server binary, killed when dropped.
+pub struct ServerProcess {
+    pub addr: std::net::SocketAddr,
+    child: tokio::process::Child,
+    args: Vec<String>,
+    database: Option<String>,
+    _site: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    /// Starts the server on this test's database with `args` besides its
+    /// address and site, and waits until it is ready.
+    pub async fn start(pool: &PgPool, args: &[&str]) -> Self {
+        Self::spawn(Some(database_url(pool)), args, None).await
+    }
+
+    /// Starts the server on its own private PostgreSQL (under its data directory).
+    pub async fn private(args: &[&str]) -> Self {
+        Self::spawn(None, args, None).await
+    }
+
+    async fn spawn(
+        database: Option<String>,
+        args: &[&str],
+        addr: Option<std::net::SocketAddr>,
+    ) -> Self {
+        let addr = addr.unwrap_or_else(|| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+        });
+        let site = bare_site();
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"));
+        cmd.arg("--listen")
+            .arg(addr.to_string())
+            .arg("--site-root")
+            .arg(site.path())
+            .args(args)
+            .kill_on_drop(true);
+        match &database {
+            Some(url) => cmd.env("DATABASE_URL", url),
+            None => cmd.env_remove("DATABASE_URL"),
+        };
+        let mut child = cmd.spawn().unwrap();
+        for _ in 0..600 {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the server exited: {status}");
+            }
+            if matches!(
+                http(addr, "GET", "/readyz", None, None).await,
+                Ok((200, ..))
+            ) {
+                return Self {
+                    addr,
+                    child,
+                    args: args.iter().map(|a| a.to_string()).collect(),
+                    database,
+                    _site: site,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the server at {addr} did not become ready");
+    }
+
+    /// Kills the server at once (SIGKILL): no shutdown of any kind.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.unwrap();
+    }
+
+    /// The same server started again, at the same address.
+    pub async fn restart(mut self) -> Self {
+        self.kill().await;
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        Self::spawn(self.database.clone(), &args, Some(self.addr)).await
+    }
+
+    /// A JSON call to the API as the holder of `cookie`: the status and the body.
+    pub async fn call(
+        &self,
+        cookie: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> std::io::Result<(u16, serde_json::Value)> {
+        let (status, _, body) = http(self.addr, "POST", path, Some(cookie), Some(body)).await?;
+        Ok((status, serde_json::from_slice(&body).unwrap_or_default()))
+    }
+
+    /// A new user's login cookie and a new session of theirs.
+    pub async fn user_with_session(&self, name: &str) -> (String, String) {
+        let cookie = self.register(name).await;
+        let body = serde_json::json!({"name": "s", "language": "bash"});
+        let (status, s) = self
+            .call(&cookie, "/api/sessions/create", body)
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{s}");
+        (cookie, s["uuid"].as_str().unwrap().to_string())
+    }
+
+    /// Registers `name`; returns the login cookie.
+    pub async fn register(&self, name: &str) -> String {
+        let body = serde_json::json!({"username": name, "email": format!("{name}@example.com"), "password": "correct horse battery"});
+        let (status, head, _) = http(self.addr, "POST", "/api/auth/register", None, Some(body))
+            .await
+            .unwrap();
+        assert_eq!(status, 200);
+        let cookie = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(": ")?;
+                name.eq_ignore_ascii_case("set-cookie")
+                    .then_some(value)?
+                    .strip_prefix("webide_session=")
+            })
+            .expect("a login cookie");
+        format!("webide_session={}", cookie.split(';').next().unwrap())
+    }
+}
+
+/// One HTTP/1.0 request on a connection of its own: status, head, body.
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> std::io::Result<(u16, String, Vec<u8>)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut req = format!("{method} {path} HTTP/1.0\r\nhost: {addr}\r\n");
+    if let Some(c) = cookie {
+        req.push_str(&format!("cookie: {c}\r\n"));
+    }
+    if method == "POST" {
+        req.push_str(&format!(
+            "content-type: application/json\r\ncontent-length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    s.write_all(req.as_bytes()).await?;
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).await?;
+    let split = find(&got, b"\r\n\r\n").ok_or(std::io::ErrorKind::UnexpectedEof)?;
+    let head = String::from_utf8_lossy(&got[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or(std::io::ErrorKind::InvalidData)?;
+    Ok((status, head, got[split + 4..].to_vec()))
 }
 
 /// Polls `query` (one text column) until it returns `want`.
