@@ -22,6 +22,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     RateLimited,
     Unavailable,
+    /// The server's disk is full: nothing was written.
+    InsufficientStorage,
     /// Never sent by the server: the client could not reach it at all.
     Unreachable,
     Internal,
@@ -41,6 +43,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => S::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited => S::TOO_MANY_REQUESTS,
             Self::Unavailable | Self::Unreachable => S::SERVICE_UNAVAILABLE,
+            Self::InsufficientStorage => S::INSUFFICIENT_STORAGE,
             Self::Internal => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -132,12 +135,28 @@ impl AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::PoolTimedOut => {
-                tracing::warn!("database pool timed out");
-                Self::new(ErrorCode::Unavailable, "the database is not answering")
-            }
-            other => Self::internal(other),
+        // SQLSTATE classes: 08 the connection, 57P the server shutting down or
+        // starting; 53100 its disk full.
+        let state = e.as_database_error().and_then(|d| d.code());
+        let state = state.as_deref().unwrap_or("");
+        let gone = matches!(
+            e,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+        );
+        if gone || state.starts_with("08") || state.starts_with("57P") {
+            tracing::warn!("the database is not answering: {e}");
+            Self::new(
+                ErrorCode::Unavailable,
+                "the database is not answering just now: try again in a moment",
+            )
+        } else if state == "53100" {
+            tracing::error!("the database's disk is full: {e}");
+            Self::new(
+                ErrorCode::InsufficientStorage,
+                "the server's disk is full: nothing was saved",
+            )
+        } else {
+            Self::internal(e)
         }
     }
 }
@@ -228,6 +247,7 @@ mod tests {
             (ErrorCode::RateLimited, 429),
             (ErrorCode::Internal, 500),
             (ErrorCode::Unavailable, 503),
+            (ErrorCode::InsufficientStorage, 507),
             (ErrorCode::Unreachable, 503),
         ];
         for (code, status) in pairs {

@@ -176,7 +176,12 @@ impl Writer<'_> {
             Ok(fd) => {
                 self.c.chown(&fd)?;
                 let mut file = std::fs::File::from(fd);
-                file.write_all(bytes)?;
+                // Cut short (a full disk), it goes: a part of a file would be
+                // taken for a change and synced back.
+                if let Err(e) = file.write_all(bytes) {
+                    let _ = rfs::unlinkat(&*dir, name, AtFlags::empty());
+                    return Err(e);
+                }
                 let st = rfs::fstat(&file)?;
                 return Ok(Entry::from_stat(rel.to_string(), EntryKind::File, &st));
             }
