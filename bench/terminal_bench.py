@@ -44,8 +44,8 @@ def pct(xs, q):
 
 
 class Server:
-    def __init__(self, a):
-        self.a, self.proc = a, None
+    def __init__(self, a, extra=()):
+        self.a, self.proc, self.extra = a, None, list(extra)
         self.log = open(os.path.join(os.path.dirname(a.json) or ".", "ours.server.log"), "a")
 
     async def start(self):
@@ -54,7 +54,7 @@ class Server:
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         self.proc = subprocess.Popen(
             [self.a.server, "--listen", f"127.0.0.1:{self.a.port}", "--data-dir", self.a.data_dir,
-             "--site-root", self.a.site_root, "--log", "warn,server::workspaces=info,server::sync=debug"],
+             "--site-root", self.a.site_root, "--log", "warn,server::workspaces=info,server::sync=debug", *self.extra],
             env=env, stdout=self.log, stderr=subprocess.STDOUT)
         async with aiohttp.ClientSession() as s:
             for _ in range(240):
@@ -322,13 +322,19 @@ def create_floor(parent, n, name):
     return (time.perf_counter() - t0) * 1e3
 
 
-if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def server_args(doc, port):
+    """The arguments of a bench that starts the server itself."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--server", required=True)
     ap.add_argument("--site-root", required=True)
     ap.add_argument("--data-dir", required=True)
-    ap.add_argument("--port", type=int, default=3191)
+    ap.add_argument("--port", type=int, default=port)
     ap.add_argument("--json", required=True)
+    return ap
+
+
+if __name__ == "__main__":
+    ap = server_args(__doc__, 3191)
     ap.add_argument("--echo", type=int, default=500)
     ap.add_argument("--bulk-bytes", type=int, default=50_000_000)
     ap.add_argument("--term-starts", type=int, default=20)
