@@ -89,17 +89,29 @@ async fn makes_the_volume_and_pod_and_waits_for_running() {
     assert_eq!(c["securityContext"]["capabilities"]["drop"], json!(["ALL"]));
     assert_eq!(
         c["resources"]["limits"],
-        json!({"cpu": "1", "memory": "1Gi"})
+        json!({"cpu": "1", "memory": "1Gi", "ephemeral-storage": "1Gi"})
     );
     assert_eq!(
         c["resources"]["requests"],
-        json!({"cpu": "250m", "memory": "256Mi"})
+        json!({"cpu": "250m", "memory": "256Mi", "ephemeral-storage": "64Mi"})
     );
-    assert_eq!(c["volumeMounts"][0]["mountPath"], "/app");
+    // A read-only root: the workspace, /tmp and home are the writable places,
+    // the last two of bounded size.
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(
+        c["volumeMounts"],
+        json!([
+            {"name": "workspace", "mountPath": "/app"},
+            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "home", "mountPath": "/home/user"},
+        ])
+    );
     assert_eq!(
         spec["volumes"][0]["persistentVolumeClaim"]["claimName"],
         format!("workspace-{}", s.uuid)
     );
+    assert_eq!(spec["volumes"][1]["emptyDir"]["sizeLimit"], "512Mi");
+    assert_eq!(spec["volumes"][2]["emptyDir"]["sizeLimit"], "256Mi");
     ApiServer::answer(send, 201, &p);
 
     let (req, send) = api.next("GET", &pods_path()).await;

@@ -3,9 +3,10 @@
 use super::names;
 use crate::runner::SessionRef;
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, PersistentVolumeClaim, PersistentVolumeClaimSpec,
-    PersistentVolumeClaimVolumeSource, Pod, PodSecurityContext, PodSpec, ResourceRequirements,
-    SeccompProfile, SecurityContext, Volume, VolumeMount, VolumeResourceRequirements,
+    Capabilities, Container, EmptyDirVolumeSource, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Pod, PodSecurityContext, PodSpec,
+    ResourceRequirements, SeccompProfile, SecurityContext, Volume, VolumeMount,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -33,6 +34,13 @@ pub struct KubeSettings {
 /// The unprivileged user of the exec image.
 const USER_ID: i64 = 1000;
 
+/// The root filesystem is read-only: these are the writable places besides the
+/// workspace, each with its size bounded (name, mount, size).
+const SCRATCH: [(&str, &str, &str); 2] =
+    [("tmp", "/tmp", "512Mi"), ("home", "/home/user", "256Mi")];
+/// The pod's local disk in all: the scratch volumes and its logs.
+const EPHEMERAL_STORAGE: (&str, &str) = ("64Mi", "1Gi");
+
 fn meta(name: String, s: SessionRef, namespace: &str) -> ObjectMeta {
     ObjectMeta {
         name: Some(name),
@@ -42,7 +50,7 @@ fn meta(name: String, s: SessionRef, namespace: &str) -> ObjectMeta {
     }
 }
 
-fn quantities(pairs: [(&str, &str); 2]) -> BTreeMap<String, Quantity> {
+fn quantities<const N: usize>(pairs: [(&str, &str); N]) -> BTreeMap<String, Quantity> {
     pairs
         .into_iter()
         .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
@@ -97,10 +105,12 @@ pub fn pod(k: &KubeSettings, s: SessionRef) -> Pod {
                     requests: Some(quantities([
                         ("cpu", &k.cpu_request),
                         ("memory", &k.memory_request),
+                        ("ephemeral-storage", EPHEMERAL_STORAGE.0),
                     ])),
                     limits: Some(quantities([
                         ("cpu", &k.cpu_limit),
                         ("memory", &k.memory_limit),
+                        ("ephemeral-storage", EPHEMERAL_STORAGE.1),
                     ])),
                     ..Default::default()
                 }),
@@ -108,27 +118,44 @@ pub fn pod(k: &KubeSettings, s: SessionRef) -> Pod {
                     allow_privilege_escalation: Some(false),
                     privileged: Some(false),
                     run_as_non_root: Some(true),
+                    read_only_root_filesystem: Some(true),
                     capabilities: Some(Capabilities {
                         drop: Some(vec!["ALL".into()]),
                         ..Default::default()
                     }),
                     ..Default::default()
                 }),
-                volume_mounts: Some(vec![VolumeMount {
-                    name: "workspace".into(),
-                    mount_path: "/app".into(),
-                    ..Default::default()
-                }]),
+                volume_mounts: Some(
+                    std::iter::once(("workspace", "/app"))
+                        .chain(SCRATCH.map(|(name, path, _)| (name, path)))
+                        .map(|(name, path)| VolumeMount {
+                            name: name.into(),
+                            mount_path: path.into(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
                 ..Default::default()
             }],
-            volumes: Some(vec![Volume {
-                name: "workspace".into(),
-                persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
-                    claim_name: names::pvc(s.uuid),
+            volumes: Some(
+                std::iter::once(Volume {
+                    name: "workspace".into(),
+                    persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                        claim_name: names::pvc(s.uuid),
+                        ..Default::default()
+                    }),
                     ..Default::default()
-                }),
-                ..Default::default()
-            }]),
+                })
+                .chain(SCRATCH.map(|(name, _, size)| Volume {
+                    name: name.into(),
+                    empty_dir: Some(EmptyDirVolumeSource {
+                        size_limit: Some(Quantity(size.into())),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }))
+                .collect(),
+            ),
             ..Default::default()
         }),
         ..Default::default()
