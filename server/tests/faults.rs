@@ -77,6 +77,19 @@ impl Writers {
         }
     }
 
+    /// Waits until every writer has had a save acknowledged (a loaded machine
+    /// may take a while), then a little more.
+    async fn going(&self, from: usize, then: Duration) {
+        for _ in 0..200 {
+            if self.acked.lock().unwrap()[from..].iter().all(|&n| n > 0) {
+                tokio::time::sleep(then).await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("saves did not go through: {:?}", self.acked.lock().unwrap());
+    }
+
     async fn stop(self) -> (Vec<usize>, HashMap<u16, usize>) {
         for t in &self.tasks {
             t.abort();
@@ -118,7 +131,7 @@ async fn acknowledged_saves_survive_a_killed_server(pool: PgPool) {
     t.send(b"for i in $(seq 100000); do echo $i > counter.txt; sleep 0.02; done\r")
         .await;
     let writers = Writers::start(&srv, &cookie, &session, 0, 4).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    writers.going(0, Duration::from_millis(1000)).await;
     let mut srv = srv;
     srv.kill().await;
     let (acked, _) = writers.stop().await;
@@ -156,7 +169,7 @@ async fn the_server_waits_out_a_database_restart() {
     let srv = ServerProcess::private(&["--data-dir", dir, "--log", "warn"]).await;
     let (cookie, session) = srv.user_with_session("alice").await;
     let writers = Writers::start(&srv, &cookie, &session, 0, 2).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    writers.going(0, Duration::from_millis(300)).await;
 
     let pg = server::embedded_pg::EmbeddedPostgres::start(data.path())
         .await
@@ -205,7 +218,7 @@ async fn the_server_waits_out_a_database_restart() {
     assert!(back, "the server did not come back with its database");
     saves_are_there(&srv, &cookie, &session, &before).await;
     let writers = Writers::start(&srv, &cookie, &session, 2, 1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    writers.going(2, Duration::ZERO).await;
     let (after, refused) = writers.stop().await;
     assert!(after[2] > 0 && refused.is_empty(), "{after:?} {refused:?}");
     drop(srv);
