@@ -142,6 +142,11 @@ pub struct Config {
     #[arg(long, env = "WEBIDE_SANDBOX_FILE_MB", default_value_t = 512)]
     pub sandbox_file_mb: u64,
 
+    /// Disk one session's sandbox may fill (its workspace, /tmp and home), in MiB:
+    /// a disk image of its own where the server runs as root; 0 for none.
+    #[arg(long, env = "WEBIDE_SANDBOX_DISK_MB", default_value_t = 2048)]
+    pub sandbox_disk_mb: u64,
+
     /// CPU time one sandboxed process may use, in seconds.
     #[arg(long, env = "WEBIDE_SANDBOX_CPU_SECS", default_value_t = 3600)]
     pub sandbox_cpu_secs: u64,
@@ -288,6 +293,7 @@ impl Config {
             processes: self.sandbox_processes,
             file_bytes: self.sandbox_file_mb << 20,
             cpu_secs: self.sandbox_cpu_secs,
+            disk_bytes: self.sandbox_disk_mb << 20,
         }
     }
 

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{bare_site, database_url, get, router, served, Served, Term};
+use common::{
+    bare_site, database_url, get, open_data_dir, router, served, Served, ServerProcess, Term,
+};
 use sqlx::PgPool;
 use std::time::Duration;
 
@@ -173,4 +175,90 @@ async fn refuses_to_run_unsandboxed_silently(pool: PgPool) {
         err.contains("bubblewrap") && err.contains("--unsandboxed"),
         "{err}"
     );
+}
+
+/// Unmounts whatever is still mounted under a folder when dropped (a server
+/// killed by the test leaves its sessions' disks mounted).
+struct Unmount(std::path::PathBuf);
+
+impl Unmount {
+    fn mounts(&self) -> Vec<String> {
+        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let under = self.0.to_string_lossy().into_owned();
+        info.lines()
+            .filter_map(|l| l.split(' ').nth(4))
+            .filter(|m| m.starts_with(&under))
+            .map(String::from)
+            .collect()
+    }
+}
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        for m in self.mounts() {
+            let _ = std::process::Command::new("umount")
+                .args(["-l", &m])
+                .status();
+        }
+    }
+}
+
+/// As root, a session's workspace, `/tmp` and home share a disk of their own:
+/// filling it fails in that session only; the disk is unmounted when the
+/// sandbox stops, and its files are there when it starts again.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_session_fills_its_own_disk_and_no_other(pool: PgPool) {
+    if !nix::unistd::getuid().is_root() {
+        eprintln!("skipped: disks of their own need root");
+        return;
+    }
+    let data = open_data_dir();
+    let unmount = Unmount(data.path().to_path_buf());
+    let dir = data.path().to_str().unwrap();
+    let args = [
+        "--data-dir",
+        dir,
+        "--sandbox-disk-mb",
+        "64",
+        "--idle-secs",
+        "1",
+        "--log",
+        "warn",
+    ];
+    let srv = ServerProcess::start(&pool, &args).await;
+    let (cookie, session) = srv.user_with_session("alice").await;
+    let body = serde_json::json!({"name": "other", "language": "bash"});
+    let (_, other) = srv
+        .call(&cookie, "/api/sessions/create", body)
+        .await
+        .unwrap();
+    let other = other["uuid"].as_str().unwrap().to_string();
+
+    let mut t = Term::ready_as(srv.addr, Some(&cookie), &session).await;
+    let full = t
+        .run("head -c 100M /dev/zero > /tmp/big; echo rc=$?; echo x > /app/more.txt; echo rc=$?")
+        .await;
+    assert!(
+        full.contains("No space left on device") && !full.contains("rc=0"),
+        "{full}"
+    );
+    t.run("rm /tmp/big; echo kept > note.txt").await;
+    let mut o = Term::ready_as(srv.addr, Some(&cookie), &other).await;
+    let room = o.run("head -c 10M /dev/zero > /tmp/ok; echo rc=$?").await;
+    assert!(room.contains("rc=0"), "{room}");
+
+    drop(t);
+    let mine = data.path().join("sandboxes").join(&session).join("disk");
+    let mine = mine.to_string_lossy().into_owned();
+    assert!(unmount.mounts().contains(&mine));
+    for _ in 0..100 {
+        if !unmount.mounts().contains(&mine) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!unmount.mounts().contains(&mine), "still mounted once idle");
+    let mut t = Term::ready_as(srv.addr, Some(&cookie), &session).await;
+    assert_eq!(t.run("cat note.txt").await.trim(), "kept");
+    drop(srv);
 }

@@ -8,6 +8,7 @@
 use super::{
     cgroup::{Cgroups, RunGroup},
     confined::Confined,
+    disk::{self, Disks},
     warm::{self, Recipe, Warm},
     Ended, Entry, ExecSpec, FsOp, Process, ProcessControl, Progress, Runner, RunnerError,
     SessionRef, Shell, ShellControl, TermSize,
@@ -32,6 +33,9 @@ pub struct Limits {
     pub processes: u64,
     pub file_bytes: u64,
     pub cpu_secs: u64,
+    /// Each session's own disk (its workspace, `/tmp` and home), where the
+    /// machine allows one; 0 for none.
+    pub disk_bytes: u64,
 }
 
 pub struct LocalRunner {
@@ -42,6 +46,7 @@ pub struct LocalRunner {
     cgroups: Cgroups,
     per_session_uid: bool,
     sandboxed: bool,
+    disks: Option<Disks>,
     /// Each session's next run sandbox (see `warm`).
     warm: Arc<Mutex<HashMap<Uuid, Slot>>>,
 }
@@ -83,15 +88,24 @@ impl LocalRunner {
             limits,
             per_session_uid: nix::unistd::geteuid().is_root(),
             sandboxed: !unsandboxed,
+            disks: None,
             warm: Default::default(),
         };
         if runner.sandboxed {
             runner.probe()?;
         }
+        let mut runner = runner;
+        if runner.sandboxed && runner.per_session_uid && runner.limits.disk_bytes > 0 {
+            match Disks::probe(&runner.sandboxes, runner.limits.disk_bytes) {
+                Ok(d) => runner.disks = Some(d),
+                Err(e) => tracing::warn!("no disk of its own per session: {e}"),
+            }
+        }
         tracing::info!(
             sandboxed = runner.sandboxed,
             per_session_uid = runner.per_session_uid,
             cgroups = %runner.cgroups.describe(),
+            disk_mb = runner.disks.map_or(0, |_| runner.limits.disk_bytes >> 20),
             "local runner ready"
         );
         for limit in runner.unenforced() {
@@ -120,9 +134,13 @@ impl LocalRunner {
         if !self.per_session_uid {
             out.push("a user of its own per session (the server is not root): sessions' files are apart by the sandbox alone");
         }
-        // Postgres keeps only what fits the workspace limit; the sandbox's own disk
-        // has no quota here, only the per-file size limit.
-        out.push("a session's total disk use in its sandbox (only each file's size is limited)");
+        if self.disks.is_none() {
+            // Postgres keeps only what fits the workspace limit; the sandbox's
+            // folders are on the host's disk, only each file's size limited.
+            out.push(
+                "a session's total disk use in its sandbox (only each file's size is limited)",
+            );
+        }
         out
     }
 
@@ -162,8 +180,20 @@ impl LocalRunner {
         Ok(())
     }
 
+    /// The workspace: on the session's own disk when it has one.
     pub fn workspace(&self, uuid: Uuid) -> PathBuf {
-        self.workspaces.join(uuid.to_string())
+        match self.disks {
+            Some(_) => self.scratch(uuid).join("app"),
+            None => self.workspaces.join(uuid.to_string()),
+        }
+    }
+
+    /// Where the session's `/tmp` and home folders are.
+    fn scratch(&self, uuid: Uuid) -> PathBuf {
+        match self.disks {
+            Some(_) => disk::mount_point(&self.private(uuid)),
+            None => self.private(uuid),
+        }
     }
 
     fn private(&self, uuid: Uuid) -> PathBuf {
@@ -183,25 +213,40 @@ impl LocalRunner {
         Ok(Confined::open(&self.workspace(s.uuid), self.owner(s))?)
     }
 
-    /// The session's folders, owned by its user: the workspace, `/tmp` and home.
+    /// Makes `dir` (if needed) the session user's alone.
+    fn own_folder(&self, s: SessionRef, dir: &Path) -> Result<(), RunnerError> {
+        std::fs::create_dir_all(dir)?;
+        set_mode(dir, 0o700)?;
+        if let Some((uid, gid)) = self.owner(s) {
+            use std::os::unix::fs::MetadataExt;
+            // A folder made under another user (an older way of choosing them)
+            // is handed over whole.
+            if std::fs::metadata(dir)?.uid() != uid {
+                chown_tree(dir, uid, gid)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The session's folders, owned by its user: the workspace, `/tmp` and home
+    /// (on its own disk where it has one).
     fn prepare(&self, s: SessionRef) -> Result<(), RunnerError> {
         let private = self.private(s.uuid);
+        self.own_folder(s, &private)?;
+        if let (Some(d), Some(owner)) = (self.disks, self.owner(s)) {
+            d.mount(
+                &private,
+                owner,
+                Some(&self.workspaces.join(s.uuid.to_string())),
+            )?;
+        }
+        let scratch = self.scratch(s.uuid);
         for dir in [
             self.workspace(s.uuid),
-            private.clone(),
-            private.join("tmp"),
-            private.join("home"),
+            scratch.join("tmp"),
+            scratch.join("home"),
         ] {
-            std::fs::create_dir_all(&dir)?;
-            set_mode(&dir, 0o700)?;
-            if let Some((uid, gid)) = self.owner(s) {
-                use std::os::unix::fs::MetadataExt;
-                // A folder made under another user (an older way of choosing
-                // them) is handed over whole.
-                if std::fs::metadata(&dir)?.uid() != uid {
-                    chown_tree(&dir, uid, gid)?;
-                }
-            }
+            self.own_folder(s, &dir)?;
         }
         // Names for the sandbox's user, which the host's files do not know.
         let (uid, gid) = self.owner(s).unwrap_or_else(|| {
@@ -271,10 +316,11 @@ impl LocalRunner {
             ]
             .map(String::from),
         );
+        let scratch = self.scratch(s.uuid);
         for (from, to) in [
             (path(self.workspace(s.uuid)), "/app"),
-            (path(private.join("tmp")), "/tmp"),
-            (path(private.join("home")), "/home/user"),
+            (path(scratch.join("tmp")), "/tmp"),
+            (path(scratch.join("home")), "/home/user"),
         ] {
             args.extend(["--bind".into(), from, to.into()]);
         }
@@ -446,7 +492,7 @@ impl LocalRunner {
         let home = if self.sandboxed {
             PathBuf::from("/home/user")
         } else {
-            self.private(s.uuid).join("home")
+            self.scratch(s.uuid).join("home")
         };
         let mut argv: Vec<OsString> = Vec::new();
         if self.sandboxed {
@@ -709,7 +755,12 @@ impl Runner for LocalRunner {
     async fn stop(&self, s: SessionRef) {
         self.cool(s.uuid);
         let cgroups = self.cgroups.clone();
-        let _ = tokio::task::spawn_blocking(move || cgroups.remove(s.uuid)).await;
+        let private = self.private(s.uuid);
+        let _ = tokio::task::spawn_blocking(move || {
+            cgroups.remove(s.uuid);
+            disk::unmount(&private);
+        })
+        .await;
     }
 
     async fn leave(&self, s: SessionRef) {
@@ -726,10 +777,14 @@ impl Runner for LocalRunner {
 
     async fn known(&self) -> Vec<Uuid> {
         let mut all = self.cgroups.leftovers();
-        if let Ok(dir) = std::fs::read_dir(&self.workspaces) {
-            all.extend(
-                dir.filter_map(|e| e.ok()?.file_name().into_string().ok()?.parse::<Uuid>().ok()),
-            );
+        for dir in [&self.workspaces, &self.sandboxes] {
+            if let Ok(dir) = std::fs::read_dir(dir) {
+                all.extend(
+                    dir.filter_map(|e| {
+                        e.ok()?.file_name().into_string().ok()?.parse::<Uuid>().ok()
+                    }),
+                );
+            }
         }
         all.sort();
         all.dedup();
@@ -739,9 +794,11 @@ impl Runner for LocalRunner {
     async fn forget(&self, uuid: Uuid) {
         self.cool(uuid);
         let cgroups = self.cgroups.clone();
-        let dirs = [self.workspace(uuid), self.private(uuid)];
+        let private = self.private(uuid);
+        let dirs = [self.workspaces.join(uuid.to_string()), private.clone()];
         let _ = tokio::task::spawn_blocking(move || {
             cgroups.remove(uuid);
+            disk::unmount(&private);
             for d in dirs {
                 let _ = std::fs::remove_dir_all(d);
             }

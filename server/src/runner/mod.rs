@@ -4,6 +4,7 @@
 
 pub mod cgroup;
 pub mod confined;
+pub mod disk;
 pub mod kube;
 pub mod local;
 pub mod warm;

@@ -51,6 +51,8 @@ pub fn limits() -> Limits {
         processes: 128,
         file_bytes: 64 << 20,
         cpu_secs: 120,
+        // Tests never stop their sandboxes: no disk images left mounted.
+        disk_bytes: 0,
     }
 }
 
@@ -633,6 +635,8 @@ impl ServerProcess {
             Some(url) => cmd.env("DATABASE_URL", url),
             None => cmd.env_remove("DATABASE_URL"),
         };
+        // Killed servers leave their sessions' disks mounted: none unless asked.
+        cmd.env("WEBIDE_SANDBOX_DISK_MB", "0");
         let mut child = cmd.spawn().unwrap();
         for _ in 0..600 {
             if let Ok(Some(status)) = child.try_wait() {
