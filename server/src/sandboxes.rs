@@ -18,7 +18,7 @@ use sqlx::PgPool;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -43,6 +43,9 @@ pub struct Live {
     idle_since: Mutex<Instant>,
     /// Runs going on: the sandbox is not idle while there are any.
     runs: Arc<AtomicUsize>,
+    /// Let go as idle: nothing is synced from it any more (unmounting its disk
+    /// stirs the file watcher).
+    stopped: AtomicBool,
     _watcher: Option<Box<dyn Send + Sync>>,
 }
 
@@ -273,6 +276,7 @@ impl Sandboxes {
             not_kept: Default::default(),
             idle_since: Mutex::new(Instant::now()),
             runs: Default::default(),
+            stopped: Default::default(),
             _watcher: watcher,
         });
         // The sync loop holds the sandbox weakly: once it is stopped, the loop ends
@@ -354,7 +358,9 @@ impl Sandboxes {
     /// are folded into the next.
     async fn sync_loop(self: Arc<Self>, live: Weak<Live>, mut kicks: mpsc::Receiver<Kick>) {
         while let Some(mut kick) = kicks.recv().await {
-            let Some(live) = live.upgrade() else { break };
+            let Some(live) = live.upgrade().filter(|l| !l.stopped.load(Ordering::SeqCst)) else {
+                break;
+            };
             // Watcher events wait for their burst to end, unless a command ends meanwhile.
             let deadline = tokio::time::Instant::now() + WATCH_DEBOUNCE;
             while matches!(kick, Kick::Soon) {
@@ -466,6 +472,7 @@ impl Sandboxes {
                 if keep {
                     kept.push(l.session.id);
                 } else {
+                    l.stopped.store(true, Ordering::SeqCst);
                     stopped.push(l.session);
                 }
                 keep
@@ -510,6 +517,7 @@ impl Sandboxes {
         self.news.close_all();
         let all: Vec<Arc<Live>> = self.live.lock().await.drain().map(|(_, l)| l).collect();
         for l in all {
+            l.stopped.store(true, Ordering::SeqCst);
             for t in l.terminals.lock().expect("lock").values() {
                 t.kill();
             }
