@@ -10,6 +10,9 @@ use sqlx::{PgPool, Postgres, Transaction};
 use std::future::Future;
 use uuid::Uuid;
 
+/// This replica's row for a session goes.
+const LET_GO: &str = "DELETE FROM sandbox_holders WHERE session_id = $1 AND replica = $2";
+
 /// A holder not renewed for this long is taken for gone (renewals come every
 /// culling round, a few seconds).
 pub const STALE_SECS: i32 = 30;
@@ -55,7 +58,7 @@ impl Holders {
     /// Takes back a hold whose sandbox did not start (what the start left is
     /// for the next try to find).
     pub async fn unhold(&self, session: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM sandbox_holders WHERE session_id = $1 AND replica = $2")
+        sqlx::query(LET_GO)
             .bind(session)
             .bind(self.replica)
             .execute(&self.pool)
@@ -86,7 +89,7 @@ impl Holders {
     ) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         lock(&mut tx, session).await?;
-        sqlx::query("DELETE FROM sandbox_holders WHERE session_id = $1 AND replica = $2")
+        sqlx::query(LET_GO)
             .bind(session)
             .bind(self.replica)
             .execute(&mut *tx)

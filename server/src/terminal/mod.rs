@@ -20,8 +20,8 @@ use uuid::Uuid;
 
 /// Output kept for a socket that reattaches.
 const SCROLLBACK_BYTES: usize = 256 * 1024;
-/// Chunks of the scrollback shorter than this are joined: a prompt or a
-/// keystroke's echo is a chunk of a few bytes, and each costs a few words more.
+/// Output of at most this size is gathered in the scrollback's tail: a prompt or
+/// a keystroke's echo is a chunk of a few bytes, and each kept apart costs more.
 const SMALL_CHUNK: usize = 4 * 1024;
 /// Chunks queued for a socket before the shell is made to wait: with reads of
 /// at most 64 KiB this bounds a terminal's buffered output to about 2 MiB.
@@ -59,34 +59,43 @@ impl Running {
     }
 }
 
-/// Recent output as the chunks it was read in (small ones joined), dropped whole
-/// from the front.
+/// Recent output as the chunks it was read in, dropped whole from the front.
+/// Small ones (a prompt, a keystroke's echo) are appended to a tail buffer in
+/// place rather than kept one by one.
 #[derive(Default)]
 struct Scrollback {
     chunks: VecDeque<Bytes>,
+    tail: bytes::BytesMut,
     len: usize,
 }
 
 impl Scrollback {
     fn push(&mut self, chunk: Bytes) {
         self.len += chunk.len();
-        match self.chunks.back_mut() {
-            Some(last) if last.len() + chunk.len() <= SMALL_CHUNK => {
-                let mut joined = Vec::with_capacity(last.len() + chunk.len());
-                joined.extend_from_slice(last);
-                joined.extend_from_slice(&chunk);
-                *last = joined.into();
-            }
-            _ => self.chunks.push_back(chunk),
+        if self.tail.len() + chunk.len() > SMALL_CHUNK && !self.tail.is_empty() {
+            self.chunks.push_back(self.tail.split().freeze());
         }
-        while self.len - self.chunks.front().map_or(0, Bytes::len) >= SCROLLBACK_BYTES {
-            let old = self.chunks.pop_front().expect("longer than the limit");
-            self.len -= old.len();
+        if chunk.len() > SMALL_CHUNK {
+            self.chunks.push_back(chunk);
+        } else {
+            self.tail.extend_from_slice(&chunk);
+        }
+        while let Some(front) = self.chunks.front() {
+            if self.len - front.len() < SCROLLBACK_BYTES {
+                break;
+            }
+            self.len -= front.len();
+            self.chunks.pop_front();
         }
     }
 
     fn contents(&self) -> Vec<u8> {
-        self.chunks.iter().flat_map(|c| c.iter().copied()).collect()
+        let mut out = Vec::with_capacity(self.len);
+        for c in &self.chunks {
+            out.extend_from_slice(c);
+        }
+        out.extend_from_slice(&self.tail);
+        out
     }
 }
 
@@ -318,5 +327,35 @@ impl Terminal {
 
     pub fn revoked(&self) -> Option<String> {
         self.revoked.lock().expect("terminal lock").clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Bytes, Scrollback, SCROLLBACK_BYTES, SMALL_CHUNK};
+
+    #[test]
+    fn the_scrollback_keeps_order_and_its_bound_with_few_chunks() {
+        let mut sb = Scrollback::default();
+        let mut all = Vec::new();
+        // Keystroke echoes between floods.
+        for i in 0..40_000u32 {
+            let chunk: Vec<u8> = if i % 1000 == 999 {
+                vec![b'x'; 60 * 1024]
+            } else {
+                format!("{}", i % 10).into_bytes()
+            };
+            all.extend_from_slice(&chunk);
+            sb.push(Bytes::from(chunk));
+        }
+        let kept = sb.contents();
+        assert!(all.ends_with(&kept), "the newest output, in order");
+        assert!(kept.len() >= SCROLLBACK_BYTES && kept.len() < SCROLLBACK_BYTES + 64 * 1024);
+        // Small output shares chunks: far fewer chunks than pushes.
+        assert!(
+            sb.chunks.len() <= 2 * SCROLLBACK_BYTES / SMALL_CHUNK + 8,
+            "{}",
+            sb.chunks.len()
+        );
     }
 }
