@@ -3,6 +3,7 @@
 use crate::runner::kube::spec::KubeSettings;
 use crate::runner::local::Limits;
 use crate::runs::RunSettings;
+use app::server::providers::{Kind, ProviderConfig, Providers};
 use app::server::retention::Retention;
 use app::server::state::Settings;
 use app::wire::runs::Limits as RunLimits;
@@ -82,6 +83,64 @@ pub struct Config {
     /// Mark login cookies `Secure`: set when the IDE is served over HTTPS.
     #[arg(long, env = "WEBIDE_SECURE_COOKIES")]
     pub secure_cookies: bool,
+
+    /// The IDE's address as browsers reach it (`https://ide.example.com`): sign-in
+    /// providers send the browser back to `<it>/api/auth/oauth/callback`. Without
+    /// it, each request's own host is used.
+    #[arg(long, env = "WEBIDE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Sign in with GitHub: the OAuth app's client id (its button shows when set).
+    #[arg(long, env = "WEBIDE_GITHUB_CLIENT_ID")]
+    pub github_client_id: Option<String>,
+
+    /// The GitHub OAuth app's client secret.
+    #[arg(long, env = "WEBIDE_GITHUB_CLIENT_SECRET", hide_env_values = true)]
+    pub github_client_secret: Option<String>,
+
+    /// GitHub's authorization URL (another for GitHub Enterprise, or for tests).
+    #[arg(
+        long,
+        env = "WEBIDE_GITHUB_AUTH_URL",
+        default_value = "https://github.com/login/oauth/authorize"
+    )]
+    pub github_auth_url: String,
+
+    /// GitHub's token URL.
+    #[arg(
+        long,
+        env = "WEBIDE_GITHUB_TOKEN_URL",
+        default_value = "https://github.com/login/oauth/access_token"
+    )]
+    pub github_token_url: String,
+
+    /// GitHub's REST API (`/user`, `/user/emails`).
+    #[arg(
+        long,
+        env = "WEBIDE_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
+    pub github_api_url: String,
+
+    /// Sign in with Google: the OAuth client's id (its button shows when set).
+    #[arg(long, env = "WEBIDE_GOOGLE_CLIENT_ID")]
+    pub google_client_id: Option<String>,
+
+    /// The Google OAuth client's secret.
+    #[arg(long, env = "WEBIDE_GOOGLE_CLIENT_SECRET", hide_env_values = true)]
+    pub google_client_secret: Option<String>,
+
+    /// Sign in with an OpenID Connect provider:
+    /// `id=NAME,name=LABEL,issuer=URL,client_id=ID,client_secret=SECRET` (repeat for
+    /// several; `;`-separated in the environment). Its redirect URI is the one of
+    /// `--public-url`.
+    #[arg(
+        long = "oidc",
+        env = "WEBIDE_OIDC",
+        value_delimiter = ';',
+        hide_env_values = true
+    )]
+    pub oidc: Vec<ProviderConfig>,
 
     /// Where sessions' sandboxes run: `local` (bubblewrap on this machine) or
     /// `kube` (a pod and a volume per session on the cluster the server runs in,
@@ -355,6 +414,46 @@ impl Config {
             trusted_proxies: self.trusted_proxies.clone(),
             signups_per_hour: self.signups_per_hour,
             max_sessions_per_user: self.max_sessions_per_user,
+            providers: std::sync::Arc::new(self.providers()),
         }
+    }
+
+    /// The configured sign-in providers: GitHub and Google where their client is
+    /// set, then the OpenID Connect ones in the order given.
+    pub fn providers(&self) -> Providers {
+        let mut list = Vec::new();
+        let pair = |id: &Option<String>, secret: &Option<String>| {
+            Some((id.clone()?, secret.clone().unwrap_or_default()))
+        };
+        if let Some((client_id, client_secret)) =
+            pair(&self.github_client_id, &self.github_client_secret)
+        {
+            list.push(ProviderConfig {
+                id: "github".into(),
+                name: "GitHub".into(),
+                kind: Kind::GitHub {
+                    auth_url: self.github_auth_url.clone(),
+                    token_url: self.github_token_url.clone(),
+                    api_url: self.github_api_url.clone(),
+                },
+                client_id,
+                client_secret,
+            });
+        }
+        if let Some((client_id, client_secret)) =
+            pair(&self.google_client_id, &self.google_client_secret)
+        {
+            list.push(ProviderConfig {
+                id: "google".into(),
+                name: "Google".into(),
+                kind: Kind::Oidc {
+                    issuer: "https://accounts.google.com".into(),
+                },
+                client_id,
+                client_secret,
+            });
+        }
+        list.extend(self.oidc.iter().cloned());
+        Providers::new(list, self.public_url.clone())
     }
 }

@@ -22,7 +22,10 @@ use sqlx::PgPool;
 use std::collections::BTreeSet;
 
 /// Functions anyone may call without signing in.
-const PUBLIC: [&str; 6] = [
+const PUBLIC: [&str; 9] = [
+    "/api/auth/providers",
+    "/api/auth/oauth/start",
+    "/api/auth/oauth/callback",
     "/api/auth/register",
     "/api/auth/login",
     "/api/auth/logout",
@@ -32,7 +35,10 @@ const PUBLIC: [&str; 6] = [
 ];
 /// Functions about the caller's own account or sessions: they take no session
 /// of anyone else's. Every other function takes one and is held to 401/404/403.
-const OWN: [&str; 11] = [
+const OWN: [&str; 14] = [
+    "/api/account/sign_in_methods",
+    "/api/account/unlink",
+    "/api/account/change_username",
     "/api/auth/logout_everywhere",
     "/api/sessions/list",
     "/api/sessions/create",
@@ -124,9 +130,10 @@ impl Who {
             Who::Stranger => "mallory",
             Who::Viewer => "vera",
         };
+        // By email: a call may have changed their username.
         c.ok(
             "/api/auth/login",
-            json!({"login": name, "password": "correct horse"}),
+            json!({"login": format!("{name}@example.com"), "password": "correct horse"}),
         )
         .await;
         c
@@ -137,11 +144,35 @@ async fn call(c: &mut Client, path: &str, method: &Method, args: &Value) -> Repl
     if method == Method::POST {
         return c.post(path, args.clone()).await;
     }
-    let mut req = Request::builder().method(method.clone()).uri(path);
+    // A GET function takes its arguments in the query.
+    let query: Vec<String> = args
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Value::String(s) => Some(format!("{k}={}", urlencode(s))),
+            Value::Bool(_) | Value::Number(_) => Some(format!("{k}={v}")),
+            _ => None,
+        })
+        .collect();
+    let uri = format!("{path}?{}", query.join("&"));
+    let mut req = Request::builder()
+        .method(method.clone())
+        .uri(uri)
+        .header("host", "ide.test");
     if let Some(cookie) = &c.cookie {
         req = req.header("cookie", cookie);
     }
     common::send(&c.app, req.body(Body::empty()).unwrap()).await
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -209,7 +240,8 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         "content": "overwritten", "base_hash": main["hash"], "kind": "file",
         "from": "main.py", "to": "moved.py", "name": "renamed", "language": "python",
         "limit": 10, "user": "mallory", "role": "admin",
-        "username": "sweeper", "email": "sweeper@example.com", "password": "not the password",
+        // A username no call can take from its owner: each renames only the caller.
+        "username": "mallory", "email": "sweeper@example.com", "password": "not the password",
         "login": "alice", "reviewer_level": 1,
         "version": 1, "to": "restored.py", "label": "mine", "checkpoint": checkpoint["id"],
         "query": "SALARY", "regex": false, "case_sensitive": false, "whole_word": false,
@@ -224,6 +256,7 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         "template": s, "is_template": true, "expires_in_secs": 60,
         "settings": {"theme": "light"}, "current_password": "not the password",
         "new_password": "another password", "confirm": "alice", "tags": ["leaked"],
+        "provider": "github", "link": true, "state": "forged-state", "code": "stolen-code",
     });
     // The runs' functions take a run's id where the reviews' take a request's.
     let mut run_args = args.clone();

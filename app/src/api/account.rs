@@ -1,7 +1,7 @@
 //! `/api/settings/*` and `/api/account/*`: the caller's own preferences and
 //! account. Nothing here takes anyone else's data.
 
-use crate::wire::auth::User;
+use crate::wire::auth::{SignInMethods, User};
 use crate::wire::settings::Settings;
 use crate::AppError;
 use leptos::prelude::*;
@@ -52,4 +52,27 @@ pub async fn change_email(password: String, email: String) -> Result<User, AppEr
 pub async fn delete_account(confirm: String) -> Result<(), AppError> {
     let (state, me) = access::caller().await?;
     account::delete(&state, &me, &confirm).await
+}
+
+/// How the caller can sign in: a password, linked providers, and the providers
+/// they could link.
+#[server(prefix = "/api", endpoint = "account/sign_in_methods", input = Json)]
+pub async fn list_sign_in_methods() -> Result<SignInMethods, AppError> {
+    let (state, me) = access::caller().await?;
+    crate::server::identities::methods(&state, &me).await
+}
+
+/// Unlinks the caller's account at `provider`; 409 if it is their last way to
+/// sign in.
+#[server(prefix = "/api", endpoint = "account/unlink", input = Json)]
+pub async fn unlink_provider(provider: String) -> Result<SignInMethods, AppError> {
+    let (state, me) = access::caller().await?;
+    crate::server::identities::unlink(&state, &me, &provider).await
+}
+
+/// A new username for the caller; 409 if it is taken.
+#[server(prefix = "/api", endpoint = "account/change_username", input = Json)]
+pub async fn change_username(username: String) -> Result<User, AppError> {
+    let (state, me) = access::caller().await?;
+    account::change_username(&state, &me, username).await
 }

@@ -11,7 +11,9 @@ use crate::wire::auth::{rules, User};
 use crate::AppError;
 use uuid::Uuid;
 
-/// 403 unless `password` is the caller's (guests have none: they register).
+/// 403 unless `password` is the caller's (guests have none: they register). An
+/// account made through a sign-in provider has none until it sets one, and sets
+/// it without one.
 async fn check_password(state: &AppState, me: &Login, password: String) -> Result<(), AppError> {
     if me.user.is_guest {
         return Err(AppError::forbidden(
@@ -22,6 +24,9 @@ async fn check_password(state: &AppState, me: &Login, password: String) -> Resul
         .bind(me.id)
         .fetch_one(&state.pool)
         .await?;
+    if hash.is_none() {
+        return Ok(());
+    }
     if !verify_password(password, hash).await? {
         return Err(AppError::forbidden("the current password is not right"));
     }
@@ -68,6 +73,32 @@ pub async fn change_email(
             Some("users_email_key") => AppError::conflict("that email is already registered"),
             _ => e.into(),
         })?;
+    Ok(super::auth::user_by_id(&state.pool, me.id).await?.user())
+}
+
+/// A new username (the caller signs in with it from now on).
+pub async fn change_username(
+    state: &AppState,
+    me: &Login,
+    username: String,
+) -> Result<User, AppError> {
+    let username = username.trim().to_string();
+    rules::username(&username)?;
+    if me.user.is_guest {
+        return Err(AppError::forbidden(
+            "a guest registers to choose a username",
+        ));
+    }
+    sqlx::query("UPDATE users SET username = $2, updated_at = now() WHERE id = $1")
+        .bind(me.id)
+        .bind(&username)
+        .execute(&state.pool)
+        .await
+        .map_err(|e| match constraint_of(&e) {
+            Some("users_username_key") => AppError::conflict("that username is taken"),
+            _ => e.into(),
+        })?;
+    tracing::info!(from = %me.user.username, to = %username, "username changed");
     Ok(super::auth::user_by_id(&state.pool, me.id).await?.user())
 }
 

@@ -230,7 +230,7 @@ async fn throttle(pool: &PgPool, login: &str, address: &str) -> Result<(), AppEr
 
 /// Accounts (`register`) and guests made from one address: at most the
 /// configured number an hour each, counted the same way as login attempts.
-async fn limit_signups(state: &AppState, kind: &str) -> Result<(), AppError> {
+pub(crate) async fn limit_signups(state: &AppState, kind: &str) -> Result<(), AppError> {
     let address = client_address(state);
     let mut tx = state.pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock(3, hashtext($1 || ' ' || $2))")
@@ -299,7 +299,7 @@ pub async fn end_logins(
 /// Signs `user_id` in: the login cookie, and their settings for the next pages.
 /// The login the request came with (a guest's, one planted before sign-in)
 /// ends: a new login never reuses a token someone else may know.
-async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError> {
+pub(crate) async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError> {
     if let Some(old) = login::cookie_token() {
         end_login(&state.pool, &token_hash(&old)).await?;
     }

@@ -45,6 +45,8 @@ pub struct UserRow {
     pub is_guest: bool,
     pub is_reviewer: bool,
     pub reviewer_level: i16,
+    pub display_name: Option<String>,
+    pub avatar_url: Option<String>,
 }
 
 impl UserRow {
@@ -55,13 +57,15 @@ impl UserRow {
             is_guest: self.is_guest,
             is_reviewer: self.is_reviewer,
             reviewer_level: self.reviewer_level,
+            display_name: self.display_name.clone(),
+            avatar_url: self.avatar_url.clone(),
         }
     }
 }
 
 /// The columns of [`UserRow`], from `users u`.
-pub const USER_COLUMNS: &str =
-    "u.id, u.username, u.email, u.is_guest, u.is_reviewer, u.reviewer_level";
+pub const USER_COLUMNS: &str = "u.id, u.username, u.email, u.is_guest, u.is_reviewer, \
+     u.reviewer_level, u.display_name, u.avatar_url";
 
 pub fn token_hash(token: &str) -> Vec<u8> {
     sha256(token.as_bytes()).to_vec()
@@ -130,6 +134,38 @@ pub async fn start_login(state: &AppState, user_id: i64) -> Result<(), AppError>
 
 pub fn set_cookie(state: &AppState, token: &str, max_age: i64) {
     send_cookie(state, login_cookie(), token, max_age, true);
+}
+
+/// The scheme and host the request was made to, for redirect URIs when the
+/// server is given no public URL.
+pub fn request_origin() -> Result<String, AppError> {
+    let state = AppState::current()?;
+    let parts = use_context::<http::request::Parts>()
+        .ok_or_else(|| AppError::internal("no request in context"))?;
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .ok_or_else(|| AppError::bad_request("the request has no Host"))?;
+    let scheme = if state.settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    Ok(format!("{scheme}://{host}"))
+}
+
+/// Answers the request with a redirect to `to` (302), whoever made it: the
+/// endpoints that do this are where browsers navigate.
+pub fn send_to(to: &str) {
+    let Some(res) = use_context::<ResponseOptions>() else {
+        return;
+    };
+    if let Ok(v) = http::HeaderValue::from_str(to) {
+        res.insert_header(http::header::LOCATION, v);
+        res.set_status(http::StatusCode::FOUND);
+    }
 }
 
 /// Sends cookie `name` with the response being made (`max_age` 0 deletes it).

@@ -36,6 +36,8 @@ pub struct Settings {
     pub signups_per_hour: i64,
     /// Sessions one account may own.
     pub max_sessions_per_user: i64,
+    /// The sign-in providers (GitHub, Google, OpenID Connect issuers).
+    pub providers: std::sync::Arc<super::providers::Providers>,
 }
 
 /// A change the API made to a session's files, once committed.

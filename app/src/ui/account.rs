@@ -36,6 +36,7 @@ pub fn SignIn() -> impl IntoView {
     view! {
         <div class="auth-page">
             <h1>"Sign in"</h1>
+            <super::providers::ProviderButtons />
             <form on:submit=submit class="form">
                 <label>"Username or email" <input name="login" autocomplete="username" required bind:value=login /></label>
                 <label>"Password" <input name="password" type="password" autocomplete="current-password" required bind:value=password /></label>

@@ -17,6 +17,7 @@ mod output;
 mod pages;
 mod panel;
 mod profile;
+mod providers;
 mod public_page;
 mod quick_open;
 mod review_page;

@@ -87,6 +87,9 @@ pub fn SettingsPage() -> impl IntoView {
                             <div class="sessions-page settings-page">
                                 <h1>"Settings"</h1>
                                 <Appearance />
+                                {(!u.is_guest).then(|| view! {
+                                    <super::providers::SignInMethodsSection user=u.clone() />
+                                })}
                                 <Account user=u />
                             </div>
                         }.into_any(),
@@ -248,7 +251,8 @@ fn Account(user: crate::wire::auth::User) -> impl IntoView {
             {(!guest).then(|| view! {
                 <form class="form narrow" on:submit=change_password aria-label="Change password">
                     <h3>"Change password"</h3>
-                    <label>"Current password" <input id="current-password" type="password" autocomplete="current-password" required bind:value=current /></label>
+                    <label>"Current password" <input id="current-password" type="password" autocomplete="current-password" bind:value=current /></label>
+                    <small>"Empty if you have none yet (you signed up with a provider)"</small>
                     <label>"New password" <input id="new-password" type="password" autocomplete="new-password" required minlength="8" bind:value=new /></label>
                     <button class="button" type="submit">"Change password"</button>
                 </form>
@@ -256,7 +260,7 @@ fn Account(user: crate::wire::auth::User) -> impl IntoView {
                     <h3>"Change email"</h3>
                     <p class="hint">{format!("Now: {}", user.email.clone().unwrap_or_default())}</p>
                     <label>"New email" <input id="new-email" type="email" autocomplete="email" required bind:value=email /></label>
-                    <label>"Password" <input id="email-password" type="password" autocomplete="current-password" required bind:value=email_password /></label>
+                    <label>"Password" <input id="email-password" type="password" autocomplete="current-password" bind:value=email_password /></label>
                     <button class="button" type="submit">"Change email"</button>
                 </form>
                 <div class="form narrow">

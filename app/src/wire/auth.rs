@@ -11,6 +11,39 @@ pub struct User {
     pub is_guest: bool,
     pub is_reviewer: bool,
     pub reviewer_level: i16,
+    /// The name a provider gave at sign-up, if any.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+}
+
+/// A sign-in provider the server is configured for (its button on the sign-in page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provider {
+    /// `github`, `google`, or the name of an OpenID Connect provider.
+    pub id: String,
+    /// What its button says.
+    pub name: String,
+}
+
+/// One account at a provider linked to the caller's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub provider: String,
+    /// The provider's name, or its id when it is no longer configured.
+    pub provider_name: String,
+    pub email: Option<String>,
+    pub linked_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The ways the caller can sign in, and the providers they could link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInMethods {
+    pub password: bool,
+    pub identities: Vec<Identity>,
+    /// Configured providers not linked yet.
+    pub linkable: Vec<Provider>,
 }
 
 /// What "try without an account" gives: a guest user, signed in, with a session.

@@ -121,6 +121,7 @@ pub fn settings() -> app::server::state::Settings {
         trusted_proxies: Vec::new(),
         signups_per_hour: 1000,
         max_sessions_per_user: 200,
+        providers: Default::default(),
     }
 }
 
