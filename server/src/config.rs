@@ -421,38 +421,49 @@ impl Config {
     /// The configured sign-in providers: GitHub and Google where their client is
     /// set, then the OpenID Connect ones in the order given.
     pub fn providers(&self) -> Providers {
-        let mut list = Vec::new();
-        let pair = |id: &Option<String>, secret: &Option<String>| {
-            Some((id.clone()?, secret.clone().unwrap_or_default()))
+        let github = Kind::GitHub {
+            auth_url: self.github_auth_url.clone(),
+            token_url: self.github_token_url.clone(),
+            api_url: self.github_api_url.clone(),
         };
-        if let Some((client_id, client_secret)) =
-            pair(&self.github_client_id, &self.github_client_secret)
-        {
-            list.push(ProviderConfig {
-                id: "github".into(),
-                name: "GitHub".into(),
-                kind: Kind::GitHub {
-                    auth_url: self.github_auth_url.clone(),
-                    token_url: self.github_token_url.clone(),
-                    api_url: self.github_api_url.clone(),
-                },
-                client_id,
-                client_secret,
-            });
-        }
-        if let Some((client_id, client_secret)) =
-            pair(&self.google_client_id, &self.google_client_secret)
-        {
-            list.push(ProviderConfig {
-                id: "google".into(),
-                name: "Google".into(),
-                kind: Kind::Oidc {
-                    issuer: "https://accounts.google.com".into(),
-                },
-                client_id,
-                client_secret,
-            });
-        }
+        let google = Kind::Oidc {
+            issuer: "https://accounts.google.com".into(),
+        };
+        let built_in = [
+            (
+                "github",
+                "GitHub",
+                github,
+                &self.github_client_id,
+                &self.github_client_secret,
+            ),
+            (
+                "google",
+                "Google",
+                google,
+                &self.google_client_id,
+                &self.google_client_secret,
+            ),
+        ];
+        let mut list: Vec<ProviderConfig> = built_in
+            .into_iter()
+            .filter_map(|(id, name, kind, client_id, secret)| {
+                let client_id = client_id.clone()?;
+                let Some(client_secret) = secret.clone() else {
+                    tracing::warn!(
+                        "{name} sign-in is off: its client id is set but not its secret"
+                    );
+                    return None;
+                };
+                Some(ProviderConfig {
+                    id: id.into(),
+                    name: name.into(),
+                    kind,
+                    client_id,
+                    client_secret,
+                })
+            })
+            .collect();
         list.extend(self.oidc.iter().cloned());
         Providers::new(list, self.public_url.clone())
     }

@@ -160,6 +160,19 @@ impl Browser {
         }
     }
 
+    /// A browser signed in to a new password account `name`.
+    async fn registered(app: &Router, name: &str) -> Self {
+        let mut b = Self::new(app);
+        let r = b
+            .post(
+                "/api/auth/register",
+                json!({"username": name, "email": format!("{name}@example.com"), "password": "correct horse"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        b
+    }
+
     async fn request(&mut self, req: axum::http::request::Builder, body: Body) -> Reply {
         let cookie = self
             .jar
@@ -449,14 +462,7 @@ async fn token_request(addr: SocketAddr, form: &str) -> Value {
 #[sqlx::test(migrations = "../migrations")]
 async fn linking_needs_the_account_proven(pool: PgPool) {
     let (mock, app) = setup(pool.clone()).await;
-    let mut bob = Browser::new(&app);
-    let r = bob
-        .post(
-            "/api/auth/register",
-            json!({"username": "bob", "email": "bob@example.com", "password": "correct horse"}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    let mut bob = Browser::registered(&app, "bob").await;
 
     // Someone at the provider with bob's email is not let into bob's account.
     mock.next(oidc_user("bob-at-corp", "bob@example.com")).await;
@@ -488,12 +494,7 @@ async fn linking_needs_the_account_proven(pool: PgPool) {
     assert_eq!(later.me().await["username"], "bob");
 
     // Linked to bob, it cannot be linked to someone else.
-    let mut carl = Browser::new(&app);
-    carl.post(
-        "/api/auth/register",
-        json!({"username": "carl", "email": "carl@example.com", "password": "correct horse"}),
-    )
-    .await;
+    let mut carl = Browser::registered(&app, "carl").await;
     let to = carl.sign_in(&mock, "corp", true).await;
     assert!(
         to.starts_with("/settings?error=") && to.contains("another+user"),
@@ -552,12 +553,7 @@ async fn the_last_way_to_sign_in_cannot_be_removed(pool: PgPool) {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(fay.me().await["username"], "fay.b");
-    let mut gus = Browser::new(&app);
-    gus.post(
-        "/api/auth/register",
-        json!({"username": "gus", "email": "gus@example.com", "password": "correct horse"}),
-    )
-    .await;
+    let mut gus = Browser::registered(&app, "gus").await;
     let r = gus
         .post("/api/account/change_username", json!({"username": "FAY.B"}))
         .await;

@@ -147,7 +147,7 @@ impl Default for Providers {
     }
 }
 
-fn unreachable(name: &str, e: impl std::fmt::Display) -> AppError {
+fn unavailable(name: &str, e: impl std::fmt::Display) -> AppError {
     tracing::warn!(provider = name, "sign-in provider: {e}");
     AppError::new(
         crate::ErrorCode::Unavailable,
@@ -215,7 +215,7 @@ impl Providers {
         let url = IssuerUrl::new(issuer.to_string()).map_err(AppError::internal)?;
         let m = CoreProviderMetadata::discover_async(url, &self.http)
             .await
-            .map_err(|e| unreachable(&p.name, e))?;
+            .map_err(|e| unavailable(&p.name, e))?;
         self.metadata
             .lock()
             .expect("lock")
@@ -415,11 +415,11 @@ impl Providers {
             .header("Accept", "application/vnd.github+json")
             .send()
             .await
-            .map_err(|e| unreachable(&p.name, e))?;
+            .map_err(|e| unavailable(&p.name, e))?;
         if !reply.status().is_success() {
             return Err(refused(&p.name, format!("{path}: {}", reply.status())));
         }
-        let body = reply.bytes().await.map_err(|e| unreachable(&p.name, e))?;
+        let body = reply.bytes().await.map_err(|e| unavailable(&p.name, e))?;
         serde_json::from_slice(&body).map_err(|e| refused(&p.name, format!("{path}: {e}")))
     }
 }
