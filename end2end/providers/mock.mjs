@@ -6,12 +6,14 @@
 // - a GitHub-like OAuth 2 server under /github: authorize, access_token (PKCE and
 //   the client secret checked, each code good once), and the API's /user and
 //   /user/emails.
+// - the model server of models.mjs under /models, for the assistant.
 // Prints {"port", "issuer"} as one JSON line once it listens.
 //
 // node mock.mjs --redirect URL [--port N]
 import http from 'node:http';
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
+import { models } from './models.mjs';
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -129,6 +131,7 @@ const server = http.createServer(async (req, res) => {
   try {
     const url = new URL(req.url, provider.issuer);
     if (url.pathname.startsWith('/github/')) return await githubRoute(req, res, url);
+    if (url.pathname.startsWith('/models/') && (await models(req, res, url.pathname.slice('/models'.length)))) return;
     if (url.pathname === '/control/next' && req.method === 'POST') {
       const who = JSON.parse(await body(req));
       if (who.provider === 'github') {

@@ -2,7 +2,7 @@
 //! server's database: the configured one, or the private cluster under the data
 //! directory (left running if a server uses it).
 
-use crate::config::{Command, Config, UsersCommand};
+use crate::config::{AiKeysCommand, Command, Config, UsersCommand};
 use crate::{database, embedded_pg, Error};
 
 pub async fn run(config: &Config, command: &Command) -> Result<(), Error> {
@@ -14,6 +14,17 @@ pub async fn run(config: &Config, command: &Command) -> Result<(), Error> {
         match command {
             Command::Users(UsersCommand::SetLevel { user, level }) => {
                 set_level(&pool, user, *level).await
+            }
+            Command::AiKeys(AiKeysCommand::Reseal) => {
+                let sealer = config.sealer()?;
+                let moved = app::server::assistant::keys::reseal(&pool, &sealer)
+                    .await
+                    .map_err(|e| Error::Command(e.message))?;
+                println!(
+                    "{moved} keys now sealed with server key {}",
+                    sealer.current_id()
+                );
+                Ok(())
             }
         }
     }

@@ -3,9 +3,11 @@
 use crate::runner::kube::spec::KubeSettings;
 use crate::runner::local::Limits;
 use crate::runs::RunSettings;
+use app::server::assistant::{egress::Egress, sealing::Sealer, Assistant, DefaultModel};
 use app::server::providers::{Kind, ProviderConfig, Providers};
 use app::server::retention::Retention;
 use app::server::state::Settings;
+use app::wire::assistant::ModelProvider;
 use app::wire::runs::Limits as RunLimits;
 use clap::Parser;
 use std::{net::SocketAddr, path::PathBuf};
@@ -141,6 +143,70 @@ pub struct Config {
         hide_env_values = true
     )]
     pub oidc: Vec<ProviderConfig>,
+
+    /// The assistant's secret (32 bytes, base64) that seals users' API keys. Without
+    /// it, one is made once in `<data dir>/ai-secret` (readable by the owner only).
+    #[arg(long, env = "WEBIDE_AI_SECRET", hide_env_values = true)]
+    pub ai_secret: Option<String>,
+
+    /// Earlier assistant secrets (comma-separated): keys sealed with them still
+    /// open; `server ai-keys reseal` moves them to the current secret.
+    #[arg(
+        long,
+        env = "WEBIDE_AI_PREVIOUS_SECRETS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub ai_previous_secrets: Vec<String>,
+
+    /// Networks that model base URLs may point into besides the public internet
+    /// (comma-separated addresses or CIDRs; loopback by default, so a model on
+    /// this machine works). Private and link-local addresses are refused otherwise.
+    #[arg(
+        long,
+        env = "WEBIDE_AI_ALLOW_NETWORKS",
+        value_delimiter = ',',
+        default_value = "127.0.0.0/8,::1/128"
+    )]
+    pub ai_allow_networks: Vec<app::server::client_addr::Cidr>,
+
+    /// The server's own model for users without a key: `openai` or `anthropic`
+    /// (with --ai-default-key; each user gets --ai-daily-tokens a day).
+    #[arg(long, env = "WEBIDE_AI_DEFAULT_PROVIDER")]
+    pub ai_default_provider: Option<String>,
+
+    /// The default model's API (the provider's own when unset).
+    #[arg(long, env = "WEBIDE_AI_DEFAULT_BASE_URL")]
+    pub ai_default_base_url: Option<String>,
+
+    /// The default model's name (the provider's usual one when unset).
+    #[arg(long, env = "WEBIDE_AI_DEFAULT_MODEL")]
+    pub ai_default_model: Option<String>,
+
+    /// The default model's API key.
+    #[arg(long, env = "WEBIDE_AI_DEFAULT_KEY", hide_env_values = true)]
+    pub ai_default_key: Option<String>,
+
+    /// Tokens (in and out) each user may spend a day with the default model.
+    #[arg(long, env = "WEBIDE_AI_DAILY_TOKENS", default_value_t = 100_000)]
+    pub ai_daily_tokens: i64,
+
+    /// Most bytes of context (selection, output, files) one question sends.
+    #[arg(long, env = "WEBIDE_AI_CONTEXT_BYTES", default_value_t = 64 * 1024)]
+    pub ai_context_bytes: usize,
+
+    /// Seconds an answer may take to begin, or between its pieces.
+    #[arg(long, env = "WEBIDE_AI_TIMEOUT_SECS", default_value_t = 60)]
+    pub ai_timeout_secs: u64,
+
+    /// Answers one user may have coming at once.
+    #[arg(long, env = "WEBIDE_AI_ANSWERS_PER_USER", default_value_t = 3)]
+    pub ai_answers_per_user: i64,
+
+    /// Prices for the usage page where a provider reports no cost:
+    /// `MODEL=IN/OUT` in dollars per million tokens, comma-separated.
+    #[arg(long, env = "WEBIDE_AI_PRICES", value_delimiter = ',')]
+    pub ai_prices: Vec<app::server::assistant::Price>,
 
     /// Where sessions' sandboxes run: `local` (bubblewrap on this machine) or
     /// `kube` (a pod and a volume per session on the cluster the server runs in,
@@ -292,6 +358,16 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Manage the assistant's sealed API keys.
+    #[command(subcommand, name = "ai-keys")]
+    AiKeys(AiKeysCommand),
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum AiKeysCommand {
+    /// Seals every stored key with the current --ai-secret (after a rotation:
+    /// the old secret in --ai-previous-secrets until this has run).
+    Reseal,
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -404,8 +480,8 @@ impl Config {
         }
     }
 
-    pub fn settings(&self) -> Settings {
-        Settings {
+    pub fn settings(&self) -> Result<Settings, crate::Error> {
+        Ok(Settings {
             max_file_bytes: self.max_file_bytes,
             max_workspace_bytes: self.max_workspace_bytes,
             max_upload_bytes: self.max_upload_bytes,
@@ -415,7 +491,54 @@ impl Config {
             signups_per_hour: self.signups_per_hour,
             max_sessions_per_user: self.max_sessions_per_user,
             providers: std::sync::Arc::new(self.providers()),
+            assistant: std::sync::Arc::new(self.assistant()?),
+        })
+    }
+
+    /// The assistant's secret sealer, as configured.
+    pub fn sealer(&self) -> Result<Sealer, crate::Error> {
+        match &self.ai_secret {
+            Some(secret) => Sealer::from_secrets(secret, &self.ai_previous_secrets),
+            None => Sealer::from_file(&self.data_dir.join("ai-secret"), &self.ai_previous_secrets),
         }
+        .map_err(crate::Error::Command)
+    }
+
+    /// The assistant: its sealer, reach, default model and limits.
+    pub fn assistant(&self) -> Result<Assistant, crate::Error> {
+        let default_model = match (&self.ai_default_provider, &self.ai_default_key) {
+            (Some(provider), Some(key)) => {
+                let provider = ModelProvider::parse(provider).map_err(crate::Error::Command)?;
+                Some(DefaultModel {
+                    provider,
+                    base_url: self
+                        .ai_default_base_url
+                        .clone()
+                        .unwrap_or_else(|| provider.default_base_url().into()),
+                    model: self
+                        .ai_default_model
+                        .clone()
+                        .unwrap_or_else(|| provider.default_model().into()),
+                    key: key.clone(),
+                    daily_tokens: self.ai_daily_tokens,
+                })
+            }
+            (Some(_), None) => {
+                tracing::warn!("the default model is off: --ai-default-provider without its key");
+                None
+            }
+            _ => None,
+        };
+        Ok(Assistant {
+            sealer: self.sealer()?,
+            egress: Egress::new(self.ai_allow_networks.clone()),
+            default_model,
+            context_cap: self.ai_context_bytes,
+            idle: std::time::Duration::from_secs(self.ai_timeout_secs.max(1)),
+            answers_per_user: self.ai_answers_per_user.max(1),
+            prices: self.ai_prices.clone(),
+            live: Default::default(),
+        })
     }
 
     /// The configured sign-in providers: GitHub and Google where their client is

@@ -2,6 +2,7 @@
 
 pub mod access_watch;
 pub mod admin;
+pub mod answer_stream;
 pub mod caps;
 pub mod commands;
 pub mod config;

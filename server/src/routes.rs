@@ -29,12 +29,15 @@ pub fn session_routes() -> Vec<(&'static str, MethodRouter<Services>)> {
         ("/events/review/{review}", get(ws::review_events)),
         ("/events/run/{run}", get(crate::runs::stream::events)),
         ("/download/{session}", get(crate::download::zip)),
+        ("/ai/stream/{message}", get(crate::answer_stream::events)),
     ]
 }
 
 /// The whole HTTP surface; `services` serves the terminal sockets and the events
 /// streams (its sandboxes are the `hooks` of `state`).
-pub fn app(state: AppState, services: Services) -> Router {
+pub fn app(state: AppState, mut services: Services) -> Router {
+    // One table of answers in flight: the API starts them, the streams read them.
+    services.assistant = state.settings.assistant.clone();
     let secure = state.settings.secure_cookies;
     // Only ever switched on: a process serves one way (tests build many routers at once).
     if secure {

@@ -1,11 +1,11 @@
 //! Requests from other sites. A browser says where a request comes from
-//! (`Sec-Fetch-Site`, `Origin`); a state-changing API call, a terminal socket or
-//! an events stream that another site started is refused, so a page elsewhere
-//! can neither act with a visitor's cookie (a plain HTML form logging them into
-//! an attacker's account included) nor open their terminal. Clients that send
-//! neither header (curl, scripts, other API clients) are served. API calls must
-//! also be JSON: a form or `text/plain` body (which needs no CORS preflight) is
-//! refused before anything reads it.
+//! (`Sec-Fetch-Site`, `Origin`); a state-changing API call, a terminal socket,
+//! an events stream or an assistant answer's stream that another site started
+//! is refused, so a page elsewhere can neither act with a visitor's cookie (a
+//! plain HTML form logging them into an attacker's account included) nor open
+//! their terminal. Clients that send neither header (curl, scripts, other API
+//! clients) are served. API calls must also be JSON: a form or `text/plain`
+//! body (which needs no CORS preflight) is refused before anything reads it.
 
 use app::{AppError, ErrorCode};
 use axum::extract::Request;
@@ -17,7 +17,8 @@ pub async fn guard(req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let api_write =
         path.starts_with("/api/") && !matches!(*req.method(), Method::GET | Method::HEAD);
-    let live = path.starts_with("/ws/") || path.starts_with("/events/");
+    let live =
+        path.starts_with("/ws/") || path.starts_with("/events/") || path.starts_with("/ai/stream/");
     if (api_write || live) && from_elsewhere(req.headers()) {
         return AppError::forbidden("requests from other sites are refused").into_response();
     }

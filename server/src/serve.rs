@@ -96,10 +96,16 @@ async fn serve(
     if let Err(e) = services.runs.recover().await {
         tracing::warn!("closing runs an earlier server left: {e}");
     }
+    let settings = config.settings()?;
+    if let Err(e) =
+        app::server::assistant::chat::sweep_interrupted(&pool, settings.assistant.idle).await
+    {
+        tracing::warn!("closing answers an earlier server left: {}", e.message);
+    }
     let state = AppState {
         pool: pool.clone(),
         leptos_options,
-        settings: config.settings(),
+        settings,
         hooks: sandboxes.clone(),
         runs: Arc::new(crate::runs::Hooks(services.runs.clone())),
         contents: Default::default(),

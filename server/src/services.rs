@@ -23,6 +23,8 @@ pub struct Services {
     pub runs: Arc<Runs>,
     /// Each user's open terminal sockets and events streams, within their cap.
     pub sockets: Arc<Sockets>,
+    /// The assistant's answers in flight (the API state's own, set by `routes::app`).
+    pub assistant: Arc<app::server::assistant::Assistant>,
 }
 
 impl Services {
@@ -62,6 +64,7 @@ impl Services {
         Self {
             runs: Runs::new(sandboxes.clone(), pool.clone(), run_settings),
             sockets: Sockets::new(caps.sockets_per_user),
+            assistant: Default::default(),
             pool,
             sandboxes,
             news,

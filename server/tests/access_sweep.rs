@@ -35,7 +35,12 @@ const PUBLIC: [&str; 9] = [
 ];
 /// Functions about the caller's own account or sessions: they take no session
 /// of anyone else's. Every other function takes one and is held to 401/404/403.
-const OWN: [&str; 14] = [
+const OWN: [&str; 19] = [
+    "/api/ai/keys/set",
+    "/api/ai/keys/list",
+    "/api/ai/keys/delete",
+    "/api/ai/options",
+    "/api/ai/usage",
     "/api/account/sign_in_methods",
     "/api/account/unlink",
     "/api/account/change_username",
@@ -51,6 +56,9 @@ const OWN: [&str; 14] = [
     "/api/account/change_email",
     "/api/account/delete",
 ];
+/// Functions on the caller's own assistant conversations: to anyone else,
+/// whatever their role, these do not exist.
+const AUTHORED: [&str; 2] = ["/api/ai/messages", "/api/ai/stop"];
 /// Functions that take a public link's token instead of a login.
 const LINKED: [&str; 2] = ["/api/public/tree", "/api/public/read"];
 
@@ -90,7 +98,15 @@ async fn snapshot(pool: &PgPool, session: &str) -> Value {
             'links', (SELECT json_agg(json_build_array(l.uuid, l.expires_at, l.revoked_at) ORDER BY l.id)
                       FROM public_links l JOIN code_sessions s ON s.id = l.session_id
                       WHERE s.uuid = $1::uuid),
-            'template', (SELECT is_template FROM code_sessions WHERE uuid = $1::uuid))",
+            'template', (SELECT is_template FROM code_sessions WHERE uuid = $1::uuid),
+            'assistant', (SELECT json_build_array(
+                            (SELECT json_agg(json_build_array(k.uuid, k.sealed, k.label) ORDER BY k.id)
+                             FROM ai_keys k WHERE k.user_id = s.user_id),
+                            (SELECT json_agg(json_build_array(c.uuid, c.updated_at, m.uuid, m.status, m.content) ORDER BY m.id)
+                             FROM ai_conversations c JOIN ai_messages m ON m.conversation_id = c.id
+                             WHERE c.session_id = s.id),
+                            (SELECT count(*) FROM ai_requests r WHERE r.user_id = s.user_id))
+                          FROM code_sessions s WHERE s.uuid = $1::uuid))",
     )
     .bind(session)
     .fetch_one(pool)
@@ -228,6 +244,27 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         )
         .await;
     let revoked = revoked["token"].as_str().unwrap().to_string();
+    // An assistant conversation, on a key whose provider is not there: the
+    // answer fails at once, and is over before the sweep begins.
+    let key = alice
+        .ok(
+            "/api/ai/keys/set",
+            json!({"provider": "openai", "base_url": "http://127.0.0.1:9/v1", "label": "k", "key": "sk-sweep-0001"}),
+        )
+        .await;
+    let asked = alice
+        .ok(
+            "/api/ai/chat",
+            json!({"session": s, "message": SECRET_TEXT, "context": {"files": [SECRET_FILE]}}),
+        )
+        .await;
+    let answer = asked["message"].as_str().unwrap().to_string();
+    let stream = alice
+        .send_raw(Request::get(format!("/ai/stream/{answer}")))
+        .await;
+    http_body_util::BodyExt::collect(stream.into_body())
+        .await
+        .unwrap();
     Client::register(&app, "mallory").await;
     Client::register(&app, "vera").await;
     alice.share(&s, "vera", "viewer").await;
@@ -257,10 +294,15 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         "settings": {"theme": "light"}, "current_password": "not the password",
         "new_password": "another password", "confirm": "alice", "tags": ["leaked"],
         "provider": "github", "link": true, "state": "forged-state", "code": "stolen-code",
+        "message": "overwritten", "context": {"files": [SECRET_FILE]},
+        "conversation": asked["conversation"], "key": key["id"], "base_url": "http://127.0.0.1:9/v1",
     });
     // The runs' functions take a run's id where the reviews' take a request's.
     let mut run_args = args.clone();
     run_args["id"] = json!(run);
+    // The assistant's take an answer's id.
+    let mut ai_args = args.clone();
+    ai_args["id"] = json!(answer);
     // A revoked link's token: as good as none.
     let mut link_args = args.clone();
     link_args["token"] = json!(revoked);
@@ -277,6 +319,8 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
             let linked = LINKED.contains(&path.as_str());
             let args = if path.starts_with("/api/runs/") {
                 &run_args
+            } else if path.starts_with("/api/ai/") {
+                &ai_args
             } else if linked {
                 &link_args
             } else {
@@ -291,6 +335,7 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
             assert!(!r.status.is_server_error(), "{what}");
             let public = PUBLIC.contains(&path.as_str());
             let own = OWN.contains(&path.as_str());
+            let authored = AUTHORED.contains(&path.as_str());
             match who {
                 _ if linked => {
                     assert_eq!(r.status, StatusCode::NOT_FOUND, "{what}");
@@ -303,10 +348,19 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
                     assert_eq!(r.status, StatusCode::NOT_FOUND, "{what}");
                     let message = r.json()["message"].as_str().unwrap_or_default().to_string();
                     assert!(
-                        ["no such session", "no such review", "no such run"]
-                            .contains(&message.as_str()),
+                        [
+                            "no such session",
+                            "no such review",
+                            "no such run",
+                            "no such conversation",
+                            "no such answer"
+                        ]
+                        .contains(&message.as_str()),
                         "{what}"
                     );
+                }
+                Who::Viewer if authored => {
+                    assert_eq!(r.status, StatusCode::NOT_FOUND, "{what}")
                 }
                 Who::Viewer if !public && !own => assert!(
                     [StatusCode::OK, StatusCode::FORBIDDEN].contains(&r.status),
@@ -348,7 +402,8 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
         let uri = route
             .replace("{session}", &s)
             .replace("{review}", &review)
-            .replace("{run}", &run);
+            .replace("{run}", &run)
+            .replace("{message}", &answer);
         for who in Who::ALL {
             let c = who.client(&app).await;
             let status = handshake(addr, &uri, c.cookie.as_deref()).await;
@@ -358,6 +413,8 @@ async fn every_endpoint_takes_its_access_decision(pool: PgPool) {
                 Who::Stranger => &[404],
                 // A viewer reads the stream but opens no terminal.
                 Who::Viewer if route.starts_with("/ws/terminal") => &[403],
+                // An assistant's answer is its author's alone.
+                Who::Viewer if route.starts_with("/ai/") => &[404],
                 Who::Viewer => &[200],
             };
             assert!(want.contains(&status), "{what}");
@@ -466,6 +523,7 @@ async fn the_registry_holds_every_domain(pool: PgPool) {
         "templates",
         "settings",
         "account",
+        "ai",
     ] {
         assert!(
             paths

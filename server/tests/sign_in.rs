@@ -26,29 +26,8 @@ struct Mock {
 
 impl Mock {
     async fn start() -> Self {
-        use tokio::io::AsyncBufReadExt;
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/providers/mock.mjs");
-        let mut child = tokio::process::Command::new("node")
-            .args([
-                script,
-                "--redirect",
-                &format!("{IDE}/api/auth/oauth/callback"),
-            ])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("node runs the providers (end2end's npm packages installed)");
-        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines
-            .next_line()
-            .await
-            .unwrap()
-            .expect("the providers start");
-        // The rest is drained: a closed pipe would end the process at its next line.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let ready: Value = serde_json::from_str(&first).unwrap();
-        let addr = ([127, 0, 0, 1], ready["port"].as_u64().unwrap() as u16).into();
+        let callback = format!("{IDE}/api/auth/oauth/callback");
+        let (addr, child) = common::node_server("mock.mjs", &["--redirect", &callback]).await;
         Self {
             addr,
             _child: child,

@@ -4,6 +4,7 @@
 //! domain's module in `server`.
 
 pub mod account;
+pub mod assistant;
 pub mod auth;
 pub mod checkpoints;
 pub mod files;

@@ -78,13 +78,23 @@ struct Row {
     owner_id: Option<i64>,
     language: Option<Language>,
     role: Option<Role>,
+    /// With a conversation or an answer: the conversation and its author
+    /// (absent from the review query's row).
+    #[sqlx(default)]
+    conversation_id: Option<i64>,
+    #[sqlx(default)]
+    author_id: Option<i64>,
 }
 
-/// What a grant is asked for: a session, or the session a run belongs to.
+/// What a grant is asked for: a session, or the session a run, an assistant
+/// conversation or one of its answers belongs to. Conversations are their
+/// author's alone: to anyone else, whatever their role, they do not exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     Session(Uuid),
     Run(Uuid),
+    Conversation(Uuid),
+    Answer(Uuid),
 }
 
 impl Target {
@@ -93,7 +103,13 @@ impl Target {
         match self {
             Self::Session(_) => no_such_session(),
             Self::Run(_) => AppError::not_found("no such run"),
+            Self::Conversation(_) => AppError::not_found("no such conversation"),
+            Self::Answer(_) => AppError::not_found("no such answer"),
         }
+    }
+
+    fn authored(self) -> bool {
+        matches!(self, Self::Conversation(_) | Self::Answer(_))
     }
 }
 
@@ -103,26 +119,36 @@ async fn resolve(
     token_hash: &[u8],
     target: Option<Target>,
 ) -> Result<Option<Row>, AppError> {
-    let (session, run) = match target {
-        Some(Target::Session(s)) => (Some(s), None),
-        Some(Target::Run(r)) => (None, Some(r)),
-        None => (None, None),
-    };
+    let (mut session, mut run, mut conversation, mut answer) = (None, None, None, None);
+    match target {
+        Some(Target::Session(s)) => session = Some(s),
+        Some(Target::Run(r)) => run = Some(r),
+        Some(Target::Conversation(c)) => conversation = Some(c),
+        Some(Target::Answer(m)) => answer = Some(m),
+        None => {}
+    }
     Ok(sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS}, a.last_used_at < now() - interval '1 hour' AS stale,
                 a.expires_at, s.uuid AS session_uuid, s.id AS session_id,
-                s.user_id AS owner_id, s.language, r.role
+                s.user_id AS owner_id, s.language, r.role,
+                ac.id AS conversation_id, ac.user_id AS author_id
          FROM auth_sessions a
          JOIN users u ON u.id = a.user_id
+         LEFT JOIN ai_conversations ac ON ac.id = COALESCE(
+             (SELECT id FROM ai_conversations WHERE uuid = $4),
+             (SELECT conversation_id FROM ai_messages WHERE uuid = $5))
          LEFT JOIN code_sessions s ON s.id = COALESCE(
              (SELECT id FROM code_sessions WHERE uuid = $2),
-             (SELECT session_id FROM runs WHERE uuid = $3))
+             (SELECT session_id FROM runs WHERE uuid = $3),
+             ac.session_id)
          LEFT JOIN session_roles r ON r.session_id = s.id AND r.user_id = a.user_id
          WHERE a.token_hash = $1 AND a.expires_at > now()"
     ))
     .bind(token_hash)
     .bind(session)
     .bind(run)
+    .bind(conversation)
+    .bind(answer)
     .fetch_optional(pool)
     .await?)
 }
@@ -144,6 +170,9 @@ impl Row {
         need: Capability,
     ) -> Result<Grant, AppError> {
         let login = self.login(token_hash);
+        if target.authored() && self.author_id != Some(login.id) {
+            return Err(target.missing());
+        }
         let (Some(session), Some(session_id), Some(owner_id), Some(language), Some(role)) = (
             self.session_uuid,
             self.session_id,
@@ -237,7 +266,35 @@ pub async fn run(run: Uuid, need: Capability) -> Result<(AppState, Grant), AppEr
     grant(Target::Run(run), need).await
 }
 
+/// The caller's grant on the session of their assistant conversation
+/// `conversation`, and the conversation's database id: 404 "no such
+/// conversation" unless it is the caller's own and they keep a role there.
+pub async fn conversation(
+    conversation: Uuid,
+    need: Capability,
+) -> Result<(AppState, Grant, i64), AppError> {
+    let (state, grant, id) = grant_with(Target::Conversation(conversation), need).await?;
+    Ok((
+        state,
+        grant,
+        id.ok_or_else(|| Target::Conversation(conversation).missing())?,
+    ))
+}
+
+/// The caller's grant through one of their assistant answers.
+pub async fn answer(answer: Uuid, need: Capability) -> Result<(AppState, Grant), AppError> {
+    grant(Target::Answer(answer), need).await
+}
+
 async fn grant(target: Target, need: Capability) -> Result<(AppState, Grant), AppError> {
+    let (state, grant, _) = grant_with(target, need).await?;
+    Ok((state, grant))
+}
+
+async fn grant_with(
+    target: Target,
+    need: Capability,
+) -> Result<(AppState, Grant, Option<i64>), AppError> {
     let state = AppState::current()?;
     let pool = state.pool.clone();
     let (row, hash) = request(&state, |hash| async move {
@@ -245,8 +302,9 @@ async fn grant(target: Target, need: Capability) -> Result<(AppState, Grant), Ap
     })
     .await?
     .ok_or_else(sign_in_first)?;
+    let conversation = row.conversation_id;
     let grant = row.grant(hash, target, need)?;
-    Ok((state, grant))
+    Ok((state, grant, conversation))
 }
 
 /// The grant of a request outside the server functions (sockets, streams,
@@ -269,6 +327,17 @@ pub async fn run_in(
     need: Capability,
 ) -> Result<Grant, AppError> {
     recheck_target(pool, &token_hash_in(headers)?, Target::Run(run), need).await
+}
+
+/// The grant through an assistant answer of a request outside the server
+/// functions (the answer's stream): its author's alone.
+pub async fn answer_in(
+    pool: &PgPool,
+    headers: &http::HeaderMap,
+    answer: Uuid,
+    need: Capability,
+) -> Result<Grant, AppError> {
+    recheck_target(pool, &token_hash_in(headers)?, Target::Answer(answer), need).await
 }
 
 /// The grant of a login already known by its token's hash (an open socket

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod account;
 pub mod anchors;
+pub mod assistant;
 pub mod auth;
 pub mod blobs;
 pub mod checkpoints;

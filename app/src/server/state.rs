@@ -38,6 +38,8 @@ pub struct Settings {
     pub max_sessions_per_user: i64,
     /// The sign-in providers (GitHub, Google, OpenID Connect issuers).
     pub providers: std::sync::Arc<super::providers::Providers>,
+    /// The assistant's keys, models and answers in flight.
+    pub assistant: std::sync::Arc<super::assistant::Assistant>,
 }
 
 /// A change the API made to a session's files, once committed.

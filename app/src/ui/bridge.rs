@@ -4,6 +4,7 @@
 #[cfg(feature = "hydrate")]
 mod imp {
     use super::super::monaco;
+    use crate::wire::assistant::Selection;
     use std::cell::RefCell;
     use wasm_bindgen::prelude::*;
 
@@ -124,6 +125,31 @@ mod imp {
         monaco::rename_file(from, to);
     }
 
+    /// The shown file's selection, if any.
+    pub fn selection() -> Option<Selection> {
+        let v = EDITOR.with_borrow(|e| e.as_ref().map(|e| monaco::selection(&e.handle)))?;
+        let a: js_sys::Array = v.dyn_into().ok()?;
+        Some(Selection {
+            path: a.get(0).as_string()?,
+            start_line: a.get(1).as_f64()? as u32,
+            end_line: a.get(2).as_f64()? as u32,
+            text: a.get(3).as_string()?,
+        })
+    }
+
+    /// The shown file with `code` in place of its selection: (path, text now,
+    /// text proposed).
+    pub fn propose(code: &str) -> Option<(String, String, String)> {
+        let v =
+            EDITOR.with_borrow(|e| e.as_ref().map(|e| monaco::propose_insert(&e.handle, code)))?;
+        let a: js_sys::Array = v.dyn_into().ok()?;
+        Some((
+            a.get(0).as_string()?,
+            a.get(1).as_string()?,
+            a.get(2).as_string()?,
+        ))
+    }
+
     /// Selects a match in the shown file and scrolls to it (once Monaco has
     /// loaded, when it has not yet).
     pub fn reveal(line: u32, column: u32, end_column: u32) {
@@ -147,6 +173,12 @@ mod imp {
     pub fn close(_: &str) {}
     pub fn rename(_: &str, _: &str) {}
     pub fn reveal(_: u32, _: u32, _: u32) {}
+    pub fn selection() -> Option<crate::wire::assistant::Selection> {
+        None
+    }
+    pub fn propose(_: &str) -> Option<(String, String, String)> {
+        None
+    }
 }
 
 pub use imp::*;

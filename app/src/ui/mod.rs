@@ -1,6 +1,8 @@
 //! Components: the HTML shell, the router, and the pages.
 
 mod account;
+mod assistant;
+mod assistant_settings;
 mod bridge;
 mod dialog;
 mod editor;

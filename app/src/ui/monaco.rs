@@ -70,6 +70,13 @@ extern "C" {
     #[wasm_bindgen(js_name = selectedLines)]
     pub fn selected_lines(editor: &JsValue) -> Vec<u32>;
 
+    /// The selection: [path, first line, last line, text], or null.
+    pub fn selection(editor: &JsValue) -> JsValue;
+
+    /// [path, text now, text with `code` in place of the selection], or null.
+    #[wasm_bindgen(js_name = proposeInsert)]
+    pub fn propose_insert(editor: &JsValue, code: &str) -> JsValue;
+
     #[wasm_bindgen(js_name = revealLine)]
     pub fn reveal_line(editor: &JsValue, line: u32);
 

@@ -7,6 +7,7 @@ use super::terminal::{PanelView, Terms};
 use super::workspace::{use_ws, Ws};
 use crate::api::runs::{cancel, config, input, list, start};
 use crate::wire::access::Capability;
+use crate::wire::assistant::ErrorOutput;
 use crate::wire::runs::{language_of, RunConfig, RunResult, Status, Stream, TestCase, TestResult};
 use crate::AppError;
 use leptos::prelude::*;
@@ -115,6 +116,23 @@ impl Output {
             }
             o.begin(None, Some(path), None, cases).await;
         });
+    }
+
+    /// The shown run's output when it went wrong, for "Fix this error".
+    pub fn failure(&self) -> Option<ErrorOutput> {
+        let run = self.run.get_untracked()?;
+        let failed = run.status != Status::Running
+            && (run.status != Status::Finished || run.exit_code != Some(0));
+        if !failed {
+            return None;
+        }
+        let text: String = self
+            .chunks
+            .with_untracked(|c| c.iter().map(|(_, t)| t.as_str()).collect());
+        Some(ErrorOutput {
+            source: format!("the run of `{}` ({})", run.command, run.summary()),
+            text,
+        })
     }
 
     /// Runs `run`'s command again, with its input and cases.

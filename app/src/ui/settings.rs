@@ -89,6 +89,7 @@ pub fn SettingsPage() -> impl IntoView {
                                 <Appearance />
                                 {(!u.is_guest).then(|| view! {
                                     <super::providers::SignInMethodsSection user=u.clone() />
+                                    <super::assistant_settings::AssistantSection />
                                 })}
                                 <Account user=u />
                             </div>

@@ -1,7 +1,8 @@
 //! The session page's sidebar: an activity bar switching between the explorer,
-//! search and history, as in VS Code, with their keys (Ctrl+Shift+E, Ctrl+Shift+F,
+//! search, history and the assistant, as in VS Code, with their keys (Ctrl+Shift+E, Ctrl+Shift+F,
 //! Ctrl+Shift+Y) and quick open (Ctrl+P).
 
+use super::assistant::AssistantView;
 use super::history::HistoryView;
 use super::quick_open::QuickOpen;
 use super::search::SearchView;
@@ -12,12 +13,14 @@ const FILES_ICON: &str =
     "M14 3H7a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8zM14 3v5h5M9 21h8";
 const SEARCH_ICON: &str = "M10.5 17a6.5 6.5 0 1 0 0-13 6.5 6.5 0 0 0 0 13zM15.5 15.5 21 21";
 const HISTORY_ICON: &str = "M3 12a9 9 0 1 0 3-6.7M3 4v4h4M12 7v5l3 3";
+const ASSISTANT_ICON: &str = "M4 5h16v11H9l-5 4zM8 9h8M8 12h5";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SideView {
     Explorer,
     Search,
     History,
+    Assistant,
 }
 
 /// The sidebar's state, shared with the keys that switch it.
@@ -29,6 +32,7 @@ struct Side {
 
 #[component]
 pub fn SidePanel() -> impl IntoView {
+    super::assistant::Chat::provide(super::workspace::use_ws());
     let side = Side {
         view: RwSignal::new(SideView::Explorer),
         quick_open: RwSignal::new(false),
@@ -77,12 +81,14 @@ pub fn SidePanel() -> impl IntoView {
                 {button(SideView::Explorer, "view-explorer", FILES_ICON, "Explorer (Ctrl+Shift+E)")}
                 {button(SideView::Search, "view-search", SEARCH_ICON, "Search (Ctrl+Shift+F)")}
                 {button(SideView::History, "view-history", HISTORY_ICON, "History (Ctrl+Shift+Y)")}
+                {button(SideView::Assistant, "view-assistant", ASSISTANT_ICON, "Assistant")}
             </nav>
             <div class="side-view">
                 {move || match side.view.get() {
                     SideView::Explorer => view! { <FileTree /> }.into_any(),
                     SideView::Search => view! { <SearchView /> }.into_any(),
                     SideView::History => view! { <HistoryView /> }.into_any(),
+                    SideView::Assistant => view! { <AssistantView /> }.into_any(),
                 }}
             </div>
         </div>

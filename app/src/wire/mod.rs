@@ -33,6 +33,7 @@ mod macros {
 }
 
 pub mod access;
+pub mod assistant;
 pub mod auth;
 pub mod events;
 pub mod files;

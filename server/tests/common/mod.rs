@@ -122,6 +122,7 @@ pub fn settings() -> app::server::state::Settings {
         signups_per_hour: 1000,
         max_sessions_per_user: 200,
         providers: Default::default(),
+        assistant: Default::default(),
     }
 }
 
@@ -861,4 +862,32 @@ impl Term {
         .unwrap_or_else(|_| panic!("the socket stayed open {secs} s"));
         std::mem::take(&mut self.controls)
     }
+}
+
+/// A server of end2end/providers (`script`) started under node: its address,
+/// and its process (killed when dropped).
+pub async fn node_server(
+    script: &str,
+    args: &[&str],
+) -> (std::net::SocketAddr, tokio::process::Child) {
+    use tokio::io::AsyncBufReadExt;
+    let script = format!(
+        "{}/../end2end/providers/{script}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut child = tokio::process::Command::new("node")
+        .arg(script)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs the providers (end2end's npm packages installed)");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().expect("the server starts");
+    // The rest is drained: a closed pipe would end the process at its next line.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let ready: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let port = ready["port"].as_u64().unwrap() as u16;
+    (([127, 0, 0, 1], port).into(), child)
 }

@@ -271,3 +271,24 @@ export function selectedLines(editor) {
 export function revealLine(editor, line) {
   editor.revealLineInCenter(line);
 }
+
+// The shown file's selection, for the assistant: [path, first line, last line,
+// text], or null when nothing is selected.
+export function selection(editor) {
+  const model = editor.getModel();
+  const s = editor.getSelection();
+  if (!model || !s || s.isEmpty()) return null;
+  return [model.uri.path.slice(1), s.startLineNumber, s.endLineNumber, model.getValueInRange(s)];
+}
+
+// The shown file's text with `code` in place of the selection (at the cursor
+// when nothing is selected): [path, text now, text proposed], or null.
+export function proposeInsert(editor, code) {
+  const model = editor.getModel();
+  const s = editor.getSelection();
+  if (!model || !s) return null;
+  const text = model.getValue();
+  const start = model.getOffsetAt(s.getStartPosition());
+  const end = model.getOffsetAt(s.getEndPosition());
+  return [model.uri.path.slice(1), text, text.slice(0, start) + code + text.slice(end)];
+}
