@@ -13,7 +13,7 @@
 import http from 'node:http';
 import crypto from 'node:crypto';
 import Provider from 'oidc-provider';
-import { models } from './models.mjs';
+import { body, models, send } from './models.mjs';
 
 const args = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -44,17 +44,6 @@ const clients = [
 
 let provider;
 const github = { codes: new Map(), tokens: new Map() };
-
-async function body(req) {
-  const chunks = [];
-  for await (const c of req) chunks.push(c);
-  return Buffer.concat(chunks).toString();
-}
-
-function send(res, status, value, headers = {}) {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(value));
-}
 
 // Login and consent, answered at once for the named account.
 async function interaction(req, res) {

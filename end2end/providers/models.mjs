@@ -22,13 +22,13 @@ const DEFAULT_TEXT =
 const queue = [];
 const requests = [];
 
-async function body(req) {
+export async function body(req) {
   const chunks = [];
   for await (const c of req) chunks.push(c);
   return Buffer.concat(chunks).toString();
 }
 
-function send(res, status, value, headers = {}) {
+export function send(res, status, value, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(value));
 }
