@@ -63,3 +63,32 @@ test("save a key, ask about the open file, watch the answer stream, accept its c
   await page.locator("#ai-conversation").selectOption({ label: "What does this file do?" });
   await expect(page.locator(".ai-answer").last().locator(".ai-code")).toContainText(CODE);
 });
+
+test("Fix this error sends the failed run's output; the usage page counts the request", async ({ browser }) => {
+  const page = await user(browser, unique());
+  const key = await page.request.post("/api/ai/keys/set", {
+    data: { provider: "anthropic", base_url: `${providers}/models/anthropic`, label: "claude", key: "sk-ant-e2e-7777" },
+  });
+  expect(key.ok()).toBeTruthy();
+  const created = await page.request.post("/api/sessions/create", { data: { name: "fix", language: "python" } });
+  const session = (await created.json()).uuid;
+  await page.request.post("/api/files/create", {
+    data: { session, path: "boom.py", kind: "file", content: "print(1 / 0)\n" },
+  });
+  await open(page, `/s/${session}`);
+  await row(page, "boom.py").click();
+  await page.keyboard.press("F5");
+  await expect(page.locator("#run-result")).toHaveAttribute("data-status", "runtime_error");
+
+  await page.locator("#view-assistant").click();
+  await page.locator("#ai-fix").click();
+  const question = page.locator(".ai-question").last();
+  await expect(question).toContainText("Fix this error.");
+  await expect(question).toContainText("output of the run of");
+  await expect(page.locator(".ai-answer").last().locator(".ai-code")).toContainText("hello from the assistant");
+  const sent = await (await fetch(`${providers}/models/control/requests`)).json();
+  expect(JSON.stringify(sent[sent.length - 1].body)).toContain("ZeroDivisionError");
+
+  await open(page, "/settings");
+  await expect(page.locator("#usage-today")).toContainText("anthropic");
+});

@@ -557,7 +557,8 @@ async fn only_editors_send_files_and_conversations_are_their_authors(pool: PgPoo
         .fails("/api/ai/chat", json!({"session": s, "message": "x"}), 404)
         .await;
     // An editor asks in their own conversation, never in alice's.
-    ask(&mut eddie, &s, "theirs", json!({})).await;
+    let theirs = ask(&mut eddie, &s, "theirs", json!({})).await;
+    answer(&stream(&eddie, theirs["message"].as_str().unwrap()).await);
     eddie
         .fails(
             "/api/ai/chat",
@@ -593,8 +594,81 @@ async fn only_editors_send_files_and_conversations_are_their_authors(pool: PgPoo
             .await,
         json!([])
     );
-    // Only files went to the provider from the editors' and alice's questions.
+    // The two questions asked went to the provider; the refused ones did not.
     let bodies = models.requests().await.to_vec();
     assert_eq!(bodies.len(), 2);
     assert!(!Value::Array(bodies).to_string().contains("never-sent-7c1d"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn another_replica_streams_and_stops_an_answer_through_its_row(pool: PgPool) {
+    let models = Models::start().await;
+    // Two servers over one database, each with its own answers in flight.
+    let sealer = app::server::assistant::sealing::Sealer::random();
+    let replica = |pool: &PgPool| {
+        app_with(
+            pool,
+            Assistant {
+                sealer: sealer.clone(),
+                ..quick()
+            },
+        )
+    };
+    let (one, two) = (replica(&pool), replica(&pool));
+    let (mut alice, s) = alice(&one).await;
+    add_key(&mut alice, "openai", &models.openai(), "sk-test-000111").await;
+    let on_two = Client {
+        app: two.clone(),
+        ..alice.clone()
+    };
+    models
+        .next(json!({"mode": "stream", "text": "a b c d e f g h i j k l", "delay_ms": 60}))
+        .await;
+    let started = ask(&mut alice, &s, "spell", json!({})).await;
+    let id = started["message"].as_str().unwrap().to_string();
+    let (text, end) = answer(&stream(&on_two, &id).await);
+    assert_eq!(text, "a b c d e f g h i j k l");
+    assert_eq!(end["status"], "done");
+
+    // Stopped through the other replica: the one streaming it sees the row.
+    models
+        .next(
+            json!({"mode": "stream", "text": "one two three four five six seven", "delay_ms": 300}),
+        )
+        .await;
+    let started = ask(&mut alice, &s, "count", json!({})).await;
+    let id = started["message"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let mut on_two = on_two;
+    on_two.ok("/api/ai/stop", json!({"id": id})).await;
+    let (text, end) = answer(&stream(&alice, &id).await);
+    assert_eq!(end["status"], "stopped");
+    assert!(!text.contains("seven"), "{text}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_rotated_secret_reseals_every_key(pool: PgPool) {
+    use app::server::assistant::sealing::Sealer;
+    use base64::Engine;
+    let models = Models::start().await;
+    let b64 = |b: u8| base64::engine::general_purpose::STANDARD.encode([b; 32]);
+    let old = Sealer::from_secrets(&b64(1), &[]).unwrap();
+    let with = |sealer: Sealer| app_with(&pool, Assistant { sealer, ..quick() });
+    let (mut alice, s) = alice(&with(old)).await;
+    add_key(&mut alice, "openai", &models.openai(), "sk-rotate-000111").await;
+
+    let rotated = Sealer::from_secrets(&b64(2), &[b64(1)]).unwrap();
+    let moved = app::server::assistant::keys::reseal(&pool, &rotated)
+        .await
+        .unwrap();
+    assert_eq!(moved, 1);
+    // The old secret is gone: the key still opens.
+    let mut after = Client {
+        app: with(Sealer::from_secrets(&b64(2), &[]).unwrap()),
+        ..alice.clone()
+    };
+    let started = ask(&mut after, &s, "hi", json!({})).await;
+    let (_, end) = answer(&stream(&after, started["message"].as_str().unwrap()).await);
+    assert_eq!(end["status"], "done", "{end}");
+    assert_eq!(models.requests().await[0]["key"], "sk-rotate-000111");
 }

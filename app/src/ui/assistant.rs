@@ -238,12 +238,12 @@ impl Chat {
         });
     }
 
-    /// "Fix this error": the shown run's output if it failed, else the last
-    /// terminal command that failed.
-    fn fix(&self) {
+    /// "Fix this error": the shown run's output (of the page's `output`) if it
+    /// failed, else the last terminal command that failed.
+    fn fix(&self, output: Option<super::output::Output>) {
         let c = *self;
         spawn_local(async move {
-            let failure = match super::output::use_output().and_then(|o| o.failure()) {
+            let failure = match output.and_then(|o| o.failure()) {
                 Some(f) => Some(f),
                 None => crate::api::terminal::history(c.ws.session, Some(20))
                     .await
@@ -344,6 +344,7 @@ fn part_label(p: &SentPart) -> String {
 pub fn AssistantView() -> impl IntoView {
     let c = expect_context::<Chat>();
     let ws = c.ws;
+    let output = super::output::use_output();
     let session = ws.session;
     let conversations = Resource::new(move || c.listed.get(), move |_| api::conversations(session));
     let ready = Resource::new(
@@ -478,7 +479,7 @@ pub fn AssistantView() -> impl IntoView {
             <p class="error" role="alert" id="ai-error">{move || c.error.get()}</p>
             <div class="ai-actions">
                 <button class="button small" id="ai-explain" on:click=move |_| c.ask("Explain this code.".into())>"Explain"</button>
-                <button class="button small" id="ai-fix" on:click=move |_| c.fix()>"Fix this error"</button>
+                <button class="button small" id="ai-fix" on:click=move |_| c.fix(output)>"Fix this error"</button>
                 <button class="button small" id="ai-tests" on:click=move |_| c.ask("Write tests for this code.".into())>"Write tests"</button>
             </div>
             <fieldset class="ai-context" aria-label="Send with the question">
