@@ -3,7 +3,8 @@
 // (/anthropic/v1/messages), both streaming server-sent events with usage, as
 // the real ones do. What it does next is queued by the test:
 //
-//   POST /control/next {mode, text?, status?, retry_after?, delay_ms?}
+//   POST /control/next {mode, text?, status?, retry_after?, delay_ms?, key?}
+//     (with `key`, for the next request made with that key only)
 //     mode: "stream" (the default; `text` in small pieces, `delay_ms` apart),
 //           "status" (answers `status` with an error, and Retry-After),
 //           "drop" (streams a little, then closes the connection),
@@ -80,7 +81,8 @@ async function complete(req, res, api) {
   try { parsed = JSON.parse(raw); } catch { /* recorded as sent */ }
   requests.push({ path: req.url, key, anthropic_version: req.headers['anthropic-version'] || null, body: parsed });
   if (!key || key.startsWith('sk-bad')) return send(res, 401, api.error('Incorrect API key provided'));
-  const next = queue.shift() || { mode: 'stream' };
+  const at = queue.findIndex((q) => !q.key || q.key === key);
+  const next = at >= 0 ? queue.splice(at, 1)[0] : { mode: 'stream' };
   if (next.mode === 'status') {
     const headers = next.retry_after ? { 'retry-after': String(next.retry_after) } : {};
     return send(res, next.status || 500, api.error(next.message || 'the model is overloaded'), headers);

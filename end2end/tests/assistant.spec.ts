@@ -15,22 +15,25 @@ test("save a key, ask about the open file, watch the answer stream, accept its c
   await page.locator("#key-provider").selectOption("openai");
   await page.locator("#key-base-url").fill(`${providers}/models/openai/v1`);
   await page.locator("#key-label").fill("local model");
-  await page.locator("#key-secret").fill("sk-e2e-key-4242");
+  // Each run its own key: other tests use the model server at the same time.
+  const secret = `sk-e2e-${unique()}`;
+  await page.locator("#key-secret").fill(secret);
   await page.locator("#key-save").click();
-  await expect(page.locator("#ai-keys")).toContainText("…4242");
+  await expect(page.locator("#ai-keys")).toContainText(`…${secret.slice(-4)}`);
   await expect(page.locator("#ai-keys")).not.toContainText("sk-e2e");
 
   // A slow answer, to watch it come.
   const prose = "This file prints a greeting. ".repeat(6);
   const queued = await fetch(`${providers}/models/control/next`, {
     method: "POST",
-    body: JSON.stringify({ mode: "stream", delay_ms: 70, text: `${prose}\n\`\`\`python\n${CODE}\n\`\`\`\n` }),
+    body: JSON.stringify({ key: secret, mode: "stream", delay_ms: 70, text: `${prose}\n\`\`\`python\n${CODE}\n\`\`\`\n` }),
   });
   expect(queued.ok).toBeTruthy();
   const created = await page.request.post("/api/sessions/create", { data: { name: "ai", language: "python" } });
   const session = (await created.json()).uuid;
   await open(page, `/s/${session}`);
   await row(page, "main.py").click();
+  await expect(page.locator(".monaco-editor .view-lines")).toContainText("Hello, world!");
   await page.locator("#view-assistant").click();
   await page.locator("#ai-input").fill("What does this file do?");
   await page.locator("#ai-input").press("Enter");
@@ -77,7 +80,8 @@ test("Fix this error sends the failed run's output; the usage page counts the re
   });
   await open(page, `/s/${session}`);
   await row(page, "boom.py").click();
-  await page.keyboard.press("F5");
+  await expect(page.locator(".monaco-editor .view-lines")).toContainText("print(1 / 0)");
+  await page.locator("#run-file").click();
   await expect(page.locator("#run-result")).toHaveAttribute("data-status", "runtime_error");
 
   await page.locator("#view-assistant").click();
@@ -85,9 +89,13 @@ test("Fix this error sends the failed run's output; the usage page counts the re
   const question = page.locator(".ai-question").last();
   await expect(question).toContainText("Fix this error.");
   await expect(question).toContainText("output of the run of");
-  await expect(page.locator(".ai-answer").last().locator(".ai-code")).toContainText("hello from the assistant");
-  const sent = await (await fetch(`${providers}/models/control/requests`)).json();
-  expect(JSON.stringify(sent[sent.length - 1].body)).toContain("ZeroDivisionError");
+  const answer = page.locator(".ai-answer").last();
+  await expect(answer.locator(".ai-code")).toContainText("hello from the assistant");
+  await expect(answer).not.toContainText("Writing…");
+  // Other tests use the model server at the same time: this key's request.
+  const sent: { key: string; body: object }[] = await (await fetch(`${providers}/models/control/requests`)).json();
+  const mine = sent.filter((r) => r.key === "sk-ant-e2e-7777").map((r) => JSON.stringify(r.body));
+  expect(mine.some((b) => b.includes("ZeroDivisionError"))).toBeTruthy();
 
   await open(page, "/settings");
   await expect(page.locator("#usage-today")).toContainText("anthropic");

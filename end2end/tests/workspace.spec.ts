@@ -144,7 +144,7 @@ test.describe(() => {
     await expect(page.locator(".monaco-editor .view-lines")).toContainText("Hello, world!");
     await expect(row(page, "main.py")).toHaveClass(/selected/);
     // The activity bar draws its icons; no path data shows as text.
-    await expect(page.locator(".activity svg path")).toHaveCount(3);
+    await expect(page.locator(".activity svg path")).toHaveCount(4);
     await expect(page.locator(".activity")).toHaveText("");
   });
 
