@@ -680,10 +680,22 @@ impl Runner for LocalRunner {
     }
 
     async fn exec(&self, s: SessionRef, spec: ExecSpec) -> Result<Process, RunnerError> {
+        let t0 = std::time::Instant::now();
         let taken = self.take_warm(s.uuid).await;
+        let waited = t0.elapsed();
         let warm = match taken.map(|mut w| (w.waiting(), w)) {
-            Some((true, w)) => w,
+            Some((true, w)) => {
+                tracing::debug!(
+                    wait_ms = waited.as_secs_f64() * 1e3,
+                    "run sandbox taken warm"
+                );
+                w
+            }
             stale => {
+                tracing::debug!(
+                    wait_ms = waited.as_secs_f64() * 1e3,
+                    "run sandbox started cold"
+                );
                 if let Some((_, w)) = stale {
                     w.kill();
                 }

@@ -226,6 +226,8 @@ impl Runs {
     ) -> Result<Uuid, AppError> {
         let (limits, tests) = self.validate(&req)?;
         let id = Uuid::new_v4();
+        // Where a run's time before its program goes, for the log.
+        let t0 = std::time::Instant::now();
         let plan = self.plan(grant.session_id, id, &req).await?;
         let slot = self.admit(grant.user_id)?;
         let s = SessionRef {
@@ -242,10 +244,12 @@ impl Runs {
             ),
         })?;
         let in_use = live.in_use();
+        let opened = t0.elapsed();
         // What the terminal changed and was not synced yet is part of what runs.
         if let Err(e) = self.sandboxes.sync_now(&live, None).await {
             tracing::warn!(session = %s.uuid, "syncing before a run: {e}");
         }
+        let synced = t0.elapsed();
         let files = data::file_hashes(&self.pool, grant.session_id).await?;
         let stdin = req.stdin.clone().or(plan.stdin.clone());
         let snapshot = data::create(
@@ -282,15 +286,26 @@ impl Runs {
         };
         let me = self.clone();
         let span = tracing::info_span!("run", %id, session = %s.uuid);
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        tracing::debug!(
+            open_ms = ms(opened),
+            sync_ms = ms(synced - opened),
+            store_ms = ms(t0.elapsed() - synced),
+            "run prepared"
+        );
         tokio::spawn(
             async move {
+                let started = std::time::Instant::now();
                 let result = me.execute(s, &active, plan, limits, tests, feed).await;
+                let executed = started.elapsed();
                 if let Err(e) = data::finish(&me.pool, &result).await {
                     tracing::error!("storing a run's result: {e}");
                 }
                 tracing::info!(
                     status = result.status.id(),
                     ms = result.wall_ms,
+                    exec_ms = ms(executed),
+                    finish_ms = ms(started.elapsed() - executed),
                     "run ended"
                 );
                 me.active.lock().expect("lock").remove(&id);
