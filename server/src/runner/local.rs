@@ -687,6 +687,7 @@ impl Runner for LocalRunner {
             Some((true, w)) => {
                 tracing::debug!(
                     wait_ms = waited.as_secs_f64() * 1e3,
+                    age_ms = w.since.elapsed().as_secs_f64() * 1e3,
                     "run sandbox taken warm"
                 );
                 w

@@ -29,6 +29,8 @@ pub struct Recipe {
 /// A sandbox started and waiting for its script.
 pub struct Warm {
     pub child: std::process::Child,
+    /// When it was started: a young one may still be setting up.
+    pub since: std::time::Instant,
     script: std::fs::File,
     pub group: Option<RunGroup>,
 }
@@ -71,6 +73,7 @@ impl Warm {
         drop(read);
         Ok(Self {
             child,
+            since: std::time::Instant::now(),
             script: std::fs::File::from(write),
             group,
         })
@@ -87,6 +90,7 @@ impl Warm {
             child,
             script: mut pipe,
             group,
+            ..
         } = self;
         let sent = pipe.write_all(script.as_bytes());
         drop(pipe);
