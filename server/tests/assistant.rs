@@ -442,16 +442,22 @@ async fn stopping_keeps_what_came(pool: PgPool) {
     let app = app_with(&pool, quick());
     let (mut alice, s) = alice(&app).await;
     add_key(&mut alice, "openai", &models.openai(), "sk-test-000111").await;
+    let mut same = alice.clone();
+    stop_midway(&models, &mut alice, &mut same, &s).await;
+}
+
+/// A slow answer to `asker`, stopped midway by `stopper` (who may be served by
+/// another replica): it ends `stopped`, keeping what came until then.
+async fn stop_midway(models: &Models, asker: &mut Client, stopper: &mut Client, s: &str) {
+    let slow = "one two three four five six seven";
     models
-        .next(
-            json!({"mode": "stream", "text": "one two three four five six seven", "delay_ms": 300}),
-        )
+        .next(json!({"mode": "stream", "text": slow, "delay_ms": 300}))
         .await;
-    let started = ask(&mut alice, &s, "count", json!({})).await;
+    let started = ask(asker, s, "count", json!({})).await;
     let id = started["message"].as_str().unwrap().to_string();
     tokio::time::sleep(Duration::from_millis(700)).await;
-    alice.ok("/api/ai/stop", json!({"id": id})).await;
-    let (text, end) = answer(&stream(&alice, &id).await);
+    stopper.ok("/api/ai/stop", json!({"id": id})).await;
+    let (text, end) = answer(&stream(asker, &id).await);
     assert_eq!(end["status"], "stopped");
     assert!(text.starts_with("one") && !text.contains("seven"), "{text}");
 }
@@ -617,7 +623,7 @@ async fn another_replica_streams_and_stops_an_answer_through_its_row(pool: PgPoo
     let (one, two) = (replica(&pool), replica(&pool));
     let (mut alice, s) = alice(&one).await;
     add_key(&mut alice, "openai", &models.openai(), "sk-test-000111").await;
-    let on_two = Client {
+    let mut on_two = Client {
         app: two.clone(),
         ..alice.clone()
     };
@@ -631,19 +637,7 @@ async fn another_replica_streams_and_stops_an_answer_through_its_row(pool: PgPoo
     assert_eq!(end["status"], "done");
 
     // Stopped through the other replica: the one streaming it sees the row.
-    models
-        .next(
-            json!({"mode": "stream", "text": "one two three four five six seven", "delay_ms": 300}),
-        )
-        .await;
-    let started = ask(&mut alice, &s, "count", json!({})).await;
-    let id = started["message"].as_str().unwrap().to_string();
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    let mut on_two = on_two;
-    on_two.ok("/api/ai/stop", json!({"id": id})).await;
-    let (text, end) = answer(&stream(&alice, &id).await);
-    assert_eq!(end["status"], "stopped");
-    assert!(!text.contains("seven"), "{text}");
+    stop_midway(&models, &mut alice, &mut on_two, &s).await;
 }
 
 #[sqlx::test(migrations = "../migrations")]
