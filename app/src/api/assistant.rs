@@ -59,14 +59,14 @@ pub async fn delete_key(id: Uuid) -> Result<(), AppError> {
 pub async fn options() -> Result<AssistantOptions, AppError> {
     let (state, me) = access::caller().await?;
     let a = &state.settings.assistant;
-    let default_model = match &a.default_model {
-        Some(d) => Some(crate::wire::assistant::DefaultModel {
+    let quota = usage::default_quota(&state, me.id).await?;
+    let default_model = a.default_model.as_ref().zip(quota).map(|(d, quota)| {
+        crate::wire::assistant::DefaultModel {
             provider: d.provider,
             model: d.model.clone(),
-            quota: usage::quota(&state.pool, me.id, d.daily_tokens).await?,
-        }),
-        None => None,
-    };
+            quota,
+        }
+    });
     Ok(AssistantOptions {
         default_model,
         context_cap: a.context_cap,
@@ -125,10 +125,7 @@ pub async fn messages(conversation: Uuid) -> Result<Vec<ChatMessage>, AppError> 
 pub async fn get_usage() -> Result<Usage, AppError> {
     let (state, me) = access::caller().await?;
     let since = usage::next_reset(chrono::Utc::now()) - chrono::Duration::days(1);
-    let quota = match &state.settings.assistant.default_model {
-        Some(d) => Some(usage::quota(&state.pool, me.id, d.daily_tokens).await?),
-        None => None,
-    };
+    let quota = usage::default_quota(&state, me.id).await?;
     Ok(Usage {
         today: usage::totals(&state.pool, me.id, Some(since)).await?,
         all_time: usage::totals(&state.pool, me.id, None).await?,

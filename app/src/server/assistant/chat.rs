@@ -253,7 +253,8 @@ impl Job {
         let ending = {
             let stream = models::stream(&ask, |t| writer.push(t));
             tokio::pin!(stream);
-            let mut flush = tokio::time::interval(FLUSH);
+            // Nothing to store before the first piece has had time to come.
+            let mut flush = tokio::time::interval_at(tokio::time::Instant::now() + FLUSH, FLUSH);
             loop {
                 tokio::select! {
                     r = &mut stream => break match r {

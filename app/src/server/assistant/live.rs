@@ -61,9 +61,10 @@ impl Live {
     }
 
     /// Asks the answer to stop, if it streams here.
-    pub fn stop(&self, id: Uuid) -> bool {
-        let answers = self.answers.lock().unwrap();
-        answers.get(&id).map(|a| a.stop.notify_one()).is_some()
+    pub fn stop(&self, id: Uuid) {
+        if let Some(a) = self.answers.lock().unwrap().get(&id) {
+            a.stop.notify_one();
+        }
     }
 }
 

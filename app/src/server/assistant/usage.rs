@@ -3,6 +3,7 @@
 //! the daily allowance of tokens with the server's default model.
 
 use super::models::Used;
+use crate::server::state::AppState;
 use crate::wire::assistant::{Quota, UsageRow};
 use crate::AppError;
 use chrono::{DateTime, Duration, Utc};
@@ -68,6 +69,14 @@ pub async fn quota(pool: &PgPool, user: i64, daily_tokens: i64) -> Result<Quota,
         used_today: used,
         resets_at,
     })
+}
+
+/// The user's allowance with the server's default model, if there is one.
+pub async fn default_quota(state: &AppState, user: i64) -> Result<Option<Quota>, AppError> {
+    match &state.settings.assistant.default_model {
+        Some(d) => Ok(Some(quota(&state.pool, user, d.daily_tokens).await?)),
+        None => Ok(None),
+    }
 }
 
 /// 429 when the allowance is used up, with the seconds until it resets.
